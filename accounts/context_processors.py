@@ -1,0 +1,14 @@
+from django.conf import settings
+
+from accounts.navigation import navigation_for
+from accounts.selectors import unread_notification_count
+
+
+def navigation(request) -> dict:
+    """The header's role-aware menu, unread count and agency name, on every page (two queries when signed in)."""
+    user = getattr(request, "user", None)
+    context = {"agency_name": settings.ACCORD_AGENCY_NAME}
+    if user is not None and user.is_authenticated:
+        context["nav_items"] = navigation_for(user)
+        context["unread_notifications"] = unread_notification_count(user=user)
+    return context

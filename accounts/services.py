@@ -1,0 +1,109 @@
+"""Writes for accounts: users, teams, language preference and the notification inbox."""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Notification, NotificationLevel, Role, Team, User
+from core.errors import DomainError
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    full_name: str,
+    role: str,
+    password: str | None = None,
+    team: Team | None = None,
+    preferred_language: str = "en",
+    phone: str = "",
+) -> User:
+    """Create a user; administrators are superusers of the admin site. Raises DomainError on a taken e-mail."""
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        message = _("This e-mail address is already in use.")
+        raise DomainError(message, code="email_taken", fields={"email": [message]})
+    user = User(
+        email=email,
+        full_name=full_name,
+        role=role,
+        team=team,
+        preferred_language=preferred_language,
+        phone=phone,
+        is_superuser=(role == Role.ADMIN),
+    )
+    user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, **changes) -> User:
+    """Change a user's profile fields; keeps the admin-site superuser flag in step with the role."""
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.is_superuser = user.role == Role.ADMIN
+    user.save(update_fields=[*changes, "is_superuser"])
+    return user
+
+
+def user_set_language(*, user: User, language: str) -> User:
+    """Remember the language a user chose; Accord answers them, and e-mails them, in it."""
+    if language not in dict(settings.LANGUAGES):
+        message = _("Unknown language.")
+        raise DomainError(message, code="invalid_language", fields={"language": [message]})
+    if user.preferred_language != language:
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])
+    return user
+
+
+@transaction.atomic
+def team_create(*, name: str, lead: User | None = None, members: list[User] = ()) -> Team:
+    team = Team.objects.create(name=name, lead=lead)
+    User.objects.filter(pk__in=[member.pk for member in [*members, *([lead] if lead else [])]]).update(team=team)
+    return team
+
+
+def notify(
+    *,
+    user: User,
+    title,
+    body="",
+    url: str = "",
+    level: str = NotificationLevel.INFO,
+    email: bool = True,
+) -> Notification:
+    """Put a notification in ``user``'s inbox and, after commit, e-mail it to them.
+
+    ``title`` and ``body`` may be lazy translations: they are rendered in the recipient's language.
+    The e-mail is sent by the worker once the surrounding transaction commits, never for a rolled-back one.
+    """
+    with translation.override(user.preferred_language):
+        notification = Notification.objects.create(
+            recipient=user,
+            title=str(title)[:200],
+            body=str(body),
+            url=url,
+            level=level,
+            send_email=email and bool(user.email),
+        )
+    if notification.send_email:
+        from accounts.tasks import send_notification_email_task
+
+        transaction.on_commit(lambda: send_notification_email_task.delay(notification.pk))
+    return notification
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at", "updated_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    """Mark every unread notification of ``user`` read; returns how many changed."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())

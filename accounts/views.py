@@ -1,0 +1,131 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from accounts import selectors, services
+from accounts.forms import EmailAuthenticationForm, LanguageForm
+from accounts.models import Notification, Role
+from accounts.permissions import get_visible_or_404
+
+
+def _set_language_cookie(response: HttpResponse, language: str) -> HttpResponse:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
+
+
+class LoginView(auth_views.LoginView):
+    form_class = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        return _set_language_cookie(response, form.get_user().preferred_language)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's start page; what it shows depends on the role."""
+    user = request.user
+    context = {
+        "recent_notifications": selectors.notification_list(user=user).unread()[:5],
+        "team": user.team,
+        "teammates": selectors.user_directory(user=user).filter(team=user.team_id).exclude(pk=user.pk)
+        if user.team_id
+        else [],
+    }
+    if user.role in (Role.DIRECTOR, Role.ADMIN):
+        context["teams"] = selectors.team_overview(user=user)
+        context["unassigned"] = selectors.users_without_team(user=user)
+    if user.role == Role.ADMIN:
+        context["role_counts"] = [(Role(role).label, n) for role, n in selectors.role_head_counts().items()]
+        context["locked_out"] = selectors.locked_out_attempts()[:10]
+    return render(request, "accounts/home.html", context)
+
+
+@login_required
+def people(request: HttpRequest) -> HttpResponse:
+    """Everyone at the agency, by team, with their role and how to reach them."""
+    return render(
+        request,
+        "accounts/people.html",
+        {
+            "teams": selectors.team_overview(user=request.user),
+            "unassigned": selectors.users_without_team(user=request.user),
+        },
+    )
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    notifications = selectors.notification_list(user=request.user)
+    if request.GET.get("filter") == "unread":
+        notifications = notifications.unread()
+    page = Paginator(notifications, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/notifications.html",
+        {"page": page, "only_unread": request.GET.get("filter") == "unread"},
+    )
+
+
+@login_required
+@require_POST
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one notification read and follow its link (or come back to the inbox)."""
+    notification = get_visible_or_404(Notification, request.user, pk=pk)
+    services.notification_mark_read(notification=notification)
+    if request.htmx:
+        return render(request, "accounts/_notification.html", {"notification": notification})
+    if notification.url and url_has_allowed_host_and_scheme(notification.url, allowed_hosts=None):
+        return redirect(notification.url)
+    return redirect("accounts:notifications")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    count = services.notifications_mark_all_read(user=request.user)
+    text = ngettext("%(count)d notification marked as read.", "%(count)d notifications marked as read.", count)
+    messages.success(request, text % {"count": count})
+    return redirect("accounts:notifications")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language; a signed-in user's choice is remembered on their profile."""
+    form = LanguageForm(request.POST)
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "/"
+    response = redirect(next_url)
+    if not form.is_valid():
+        return response
+    language = form.cleaned_data["language"]
+    if request.user.is_authenticated:
+        services.user_set_language(user=request.user, language=language)
+    return _set_language_cookie(response, language)
+
+
+password_change = auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("accounts:password_change_done"))
+password_reset = auth_views.PasswordResetView.as_view(
+    success_url=reverse_lazy("accounts:password_reset_done"),
+    email_template_name="registration/password_reset_email.txt",
+    subject_template_name="registration/password_reset_subject.txt",
+)
+password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+    success_url=reverse_lazy("accounts:password_reset_complete")
+)

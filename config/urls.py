@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from accounts import api as accounts_api
+from accounts import views as accounts_views
+from core import views as core_views
+
+router = DefaultRouter(trailing_slash=False)
+router.include_root_view = False
+router.register("users", accounts_api.UserViewSet, basename="user")
+router.register("notifications", accounts_api.NotificationViewSet, basename="notification")
+
+api_v1 = [
+    path("me", accounts_api.me, name="me"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("", accounts_views.home, name="home"),
+    path("", include("accounts.urls")),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
+
+admin.site.site_header = "Accord"
+admin.site.site_title = "Accord"

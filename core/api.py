@@ -1,0 +1,86 @@
+"""The API's shared parts: pagination and the single error format of every 4xx answer.
+
+Every error body is ``{"error": {"code": str, "message": str, "fields": {field: [message, ...]}}}``.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import DomainError
+
+
+class StandardPagination(PageNumberPagination):
+    """`?page=N&page_size=M` (default 50, at most 200); envelope count/next/previous/results."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `invalid`, `not_found`.")
+    message = serializers.CharField(help_text="Human-readable summary in the request's language.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Per-field messages for validation errors; empty otherwise.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input or a business rule refused the action."),
+    401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
+    403: OpenApiResponse(ErrorSerializer, description="Authenticated but not allowed."),
+    404: OpenApiResponse(ErrorSerializer, description="No such record, or not visible to you."),
+}
+
+
+def _flatten(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [f"{key}: {message}" for key, value in detail.items() for message in _flatten(value)]
+    if isinstance(detail, list):
+        return [message for item in detail for message in _flatten(item)]
+    return [str(detail)]
+
+
+def _validation_body(detail) -> dict:
+    if isinstance(detail, dict):
+        fields = {key: _flatten(value) for key, value in detail.items() if key != "non_field_errors"}
+        general = _flatten(detail.get("non_field_errors", []))
+    else:
+        fields, general = {}, _flatten(detail)
+    message = " ".join(general) or _("Some fields are not valid.")
+    return error_body("invalid", message, fields)
+
+
+def exception_handler(exc, context):
+    """DRF's handler, then one body shape for every error it or a service raised."""
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = _validation_body(exc.detail)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        response.data = error_body(code if isinstance(code, str) else "error", str(detail))
+    return response

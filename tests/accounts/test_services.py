@@ -1,0 +1,158 @@
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from accounts import services
+from accounts.models import Notification, Role, User
+from accounts.tasks import prune_notifications_task, send_notification_email_task
+from core.errors import DomainError
+from tests.factories import NotificationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_user_create_normalises_the_email_and_makes_admins_superusers():
+    admin = services.user_create(email="Huy.Ngo@Agency.TEST", full_name="Ngô Gia Huy", role=Role.ADMIN)
+    am = services.user_create(email="ha@agency.test", full_name="Nguyễn Thu Hà", role=Role.ACCOUNT_MANAGER)
+
+    assert admin.email == "huy.ngo@agency.test"
+    assert (admin.is_superuser, admin.is_staff) == (True, True)
+    assert (am.is_superuser, am.is_staff) == (False, False)
+
+
+def test_user_create_refuses_an_email_in_use_whatever_its_case():
+    UserFactory(email="lan@agency.test")
+
+    with pytest.raises(DomainError) as error:
+        services.user_create(email="LAN@agency.test", full_name="Hoàng Ngọc Lan", role=Role.SALES)
+
+    assert error.value.code == "email_taken"
+    assert User.objects.count() == 1
+
+
+def test_user_update_keeps_the_superuser_flag_in_step_with_the_role():
+    user = UserFactory(role=Role.ADMIN)
+
+    services.user_update(user=user, role=Role.DIRECTOR)
+
+    user.refresh_from_db()
+    assert (user.role, user.is_superuser, user.is_staff) == (Role.DIRECTOR, False, False)
+
+
+def test_email_login_ignores_case(client):
+    UserFactory(email="bao@agency.test")
+
+    response = client.post("/login/", {"username": "BAO@agency.test", "password": "pass-for-tests-1"})
+
+    assert response.status_code == 302
+    assert response.url == "/"
+
+
+def test_unknown_language_is_refused():
+    user = UserFactory()
+
+    with pytest.raises(DomainError):
+        services.user_set_language(user=user, language="fr")
+
+
+def test_team_create_assigns_the_lead_and_members():
+    lead, member, outsider = UserFactory(), UserFactory(), UserFactory()
+
+    team = services.team_create(name="Sài Gòn", lead=lead, members=[member])
+
+    assert set(team.members.all()) == {lead, member}
+    outsider.refresh_from_db()
+    assert outsider.team is None
+
+
+def test_notify_emails_after_commit_in_the_recipients_language(django_capture_on_commit_callbacks):
+    from django.utils.translation import gettext_lazy as _
+
+    user = UserFactory(preferred_language="vi", email="nhung@agency.test")
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notification = services.notify(user=user, title=_("Welcome to Accord"), url="/people/")
+    assert len(mail.outbox) == 0  # nothing leaves before the transaction commits
+    assert len(callbacks) == 1
+
+    callbacks[0]()
+
+    notification.refresh_from_db()
+    assert notification.title == "Chào mừng đến với Accord"
+    assert notification.emailed_at is not None
+    assert [message.to for message in mail.outbox] == [["nhung@agency.test"]]
+    assert mail.outbox[0].subject == "[Accord] Chào mừng đến với Accord"
+    assert "http://127.0.0.1:8000/people/" in mail.outbox[0].body
+
+
+def test_a_rolled_back_notification_sends_nothing(django_capture_on_commit_callbacks):
+    user = UserFactory()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.notify(user=user, title="Contract signed")
+            raise RuntimeError("the surrounding action failed")
+
+    assert callbacks == []
+    assert Notification.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_notify_without_email_sends_nothing(django_capture_on_commit_callbacks):
+    user = UserFactory()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.notify(user=user, title="Only in the inbox", email=False)
+
+    assert callbacks == []
+    assert mail.outbox == []
+
+
+def test_the_notification_email_task_sends_once_even_when_delivered_twice():
+    notification = NotificationFactory(send_email=True)
+
+    assert send_notification_email_task(notification.pk) is True
+    assert send_notification_email_task(notification.pk) is False
+
+    assert len(mail.outbox) == 1
+
+
+def test_an_smtp_failure_leaves_the_notification_unsent_for_the_retry(settings, monkeypatch):
+    import smtplib
+
+    notification = NotificationFactory(send_email=True)
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("mail server went away")
+
+    monkeypatch.setattr("accounts.tasks.send_mail", refuse)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        send_notification_email_task.run(notification.pk)
+
+    notification.refresh_from_db()
+    assert notification.emailed_at is None
+
+
+def test_mark_all_read_touches_only_the_users_own_unread():
+    user, other = UserFactory(), UserFactory()
+    NotificationFactory.create_batch(3, recipient=user)
+    NotificationFactory(recipient=other)
+
+    assert services.notifications_mark_all_read(user=user) == 3
+    assert Notification.objects.filter(recipient=other, read_at__isnull=True).count() == 1
+
+
+def test_prune_deletes_only_notifications_read_long_ago():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old_read = NotificationFactory(read_at=timezone.now() - timedelta(days=200))
+    recent_read = NotificationFactory(read_at=timezone.now() - timedelta(days=10))
+    unread_old = NotificationFactory()
+    Notification.objects.filter(pk=unread_old.pk).update(created_at=timezone.now() - timedelta(days=400))
+
+    assert prune_notifications_task(batch_size=1) == 1
+
+    assert set(Notification.objects.values_list("pk", flat=True)) == {recent_read.pk, unread_old.pk}
+    assert not Notification.objects.filter(pk=old_read.pk).exists()

@@ -1,0 +1,44 @@
+"""End to end with a real ``celery worker`` process on Redis and the test database."""
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import Notification
+from accounts.services import notify
+from tests.conftest import wait_for
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_task_enqueued_in_a_transaction_runs_after_commit(celery_worker_process):
+    user = UserFactory(email="thang@agency.test", preferred_language="vi")
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+
+    with transaction.atomic():
+        notification = notify(user=user, title="Hand-over to Creative is due tomorrow", url="/people/")
+        assert broker.llen("celery") == 0  # nothing published while the transaction is open
+
+    emailed_at = wait_for(lambda: Notification.objects.get(pk=notification.pk).emailed_at, timeout=30)
+
+    assert emailed_at is not None
+    messages = list(celery_worker_process["mailbox"].iterdir())
+    assert len(messages) == 1
+    content = messages[0].read_text()
+    assert "To: thang@agency.test" in content
+    assert "Hand-over to Creative is due tomorrow" in content
+    assert "send_notification_email_task" in celery_worker_process["log"].read_text()
+
+
+def test_a_rolled_back_transaction_enqueues_nothing(celery_worker_process):
+    user = UserFactory()
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        notify(user=user, title="Never sent")
+        raise RuntimeError("the action failed")
+
+    assert broker.llen("celery") == 0
+    assert not Notification.objects.exists()

@@ -1,0 +1,22 @@
+"""A URLconf for the error-page tests: the project's URLs plus views that fail on purpose."""
+
+from django.core.exceptions import PermissionDenied
+from django.urls import path
+
+from config.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401
+
+
+def fail(request):
+    raise RuntimeError("boom")
+
+
+def forbid(request):
+    raise PermissionDenied
+
+
+urlpatterns = [
+    *urlpatterns,
+    path("boom/", fail),
+    path("api/v1/boom", fail),
+    path("forbidden/", forbid),
+]

@@ -1,0 +1,31 @@
+import re
+
+import pytest
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_openapi_schema_describes_the_api(client):
+    client.force_login(UserFactory())
+
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    schema = response.json()
+    assert schema["info"]["title"] == "Accord API"
+    assert {"/api/v1/me", "/api/v1/users", "/api/v1/notifications", "/api/v1/notifications/{id}/read"} <= set(
+        schema["paths"]
+    )
+    assert "Error" in schema["components"]["schemas"]
+    assert "tokenAuth" in schema["components"]["securitySchemes"]
+
+
+def test_swagger_ui_is_served_from_this_server_only(client):
+    client.force_login(UserFactory())
+
+    html = client.get("/api/docs/").content.decode()
+
+    assert "swagger-ui" in html
+    external = [url for url in re.findall(r'(?:src|href)="([^"]+)"', html) if url.startswith(("http:", "https:", "//"))]
+    assert external == []
