@@ -5,7 +5,7 @@ from accounts.selectors import unread_notification_count
 
 
 def navigation(request) -> dict:
-    """The header's role-aware menu, unread count and agency name, on every page (two queries when signed in)."""
+    """The header's role-aware menu, unread count and agency name on every page (one query when signed in)."""
     user = getattr(request, "user", None)
     context = {"agency_name": settings.ACCORD_AGENCY_NAME}
     if user is not None and user.is_authenticated:

@@ -20,7 +20,7 @@ def user_create(
     preferred_language: str = "en",
     phone: str = "",
 ) -> User:
-    """Create a user; administrators are superusers of the admin site. Raises DomainError on a taken e-mail."""
+    """Create a user; admins are superusers of the admin site. Raises DomainError on a taken e-mail."""
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
         message = _("This e-mail address is already in use.")
@@ -63,7 +63,9 @@ def user_set_language(*, user: User, language: str) -> User:
 @transaction.atomic
 def team_create(*, name: str, lead: User | None = None, members: list[User] = ()) -> Team:
     team = Team.objects.create(name=name, lead=lead)
-    User.objects.filter(pk__in=[member.pk for member in [*members, *([lead] if lead else [])]]).update(team=team)
+    User.objects.filter(pk__in=[member.pk for member in [*members, *([lead] if lead else [])]]).update(
+        team=team
+    )
     return team
 
 

@@ -41,7 +41,11 @@ def send_notification_email_task(notification_id: int) -> bool:
             return False
         recipient = notification.recipient
         with translation.override(recipient.preferred_language):
-            context = {"notification": notification, "recipient": recipient, "site_url": settings.ACCORD_SITE_URL}
+            context = {
+                "notification": notification,
+                "recipient": recipient,
+                "site_url": settings.ACCORD_SITE_URL,
+            }
             send_mail(
                 subject=f"[Accord] {notification.title}",
                 message=render_to_string("accounts/email/notification.txt", context),

@@ -22,7 +22,7 @@ def default_currency() -> str:
 
 
 def money_field(verbose_name, **kwargs) -> models.DecimalField:
-    """A DecimalField wide enough for VND amounts in the tens of trillions, with two decimal places for USD."""
+    """A DecimalField wide enough for VND amounts in the trillions, with two decimal places for USD."""
     kwargs.setdefault("max_digits", 18)
     kwargs.setdefault("decimal_places", 2)
     kwargs.setdefault("default", Decimal("0"))
@@ -40,5 +40,7 @@ def round_money(amount: Decimal | int | str, currency: str) -> Decimal:
 def format_money(amount: Decimal, currency: str) -> str:
     """Amount as the active language writes it, with the currency: '12,500,000 ₫' / '1,250.50 USD'."""
     places = MINOR_UNITS[Currency(currency)]
-    text = number_format(round_money(amount, currency), decimal_pos=places, use_l10n=True, force_grouping=True)
+    text = number_format(
+        round_money(amount, currency), decimal_pos=places, use_l10n=True, force_grouping=True
+    )
     return f"{text} ₫" if currency == Currency.VND else f"{text} {currency}"

@@ -31,7 +31,7 @@ TEST_PASSWORD = "pass-for-tests-1"
 
 
 def require(available: bool, reason: str) -> None:
-    """Skip a test whose service is missing, or fail it when REQUIRE_SERVICES=1 says the service must be there."""
+    """Skip a test whose service is missing, or fail it when REQUIRE_SERVICES=1 says it must be there."""
     if available:
         return
     if REQUIRE_SERVICES:
@@ -96,19 +96,25 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("worker-log") / "worker.log"
     user = database.get("USER") or ""
     password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
+    host, port = database.get("HOST") or "127.0.0.1", database.get("PORT") or 5432
     environment = {
         **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{user}{password}@{database.get('HOST') or '127.0.0.1'}:{database.get('PORT') or 5432}"
-            f"/{database['NAME']}"
-        ),
+        "DATABASE_URL": (f"postgres://{user}{password}@{host}:{port}/{database['NAME']}"),
         "REDIS_URL": settings.REDIS_URL,
         "EMAIL_URL": f"filemail:///{mailbox}",  # four slashes: an absolute path for django-environ
     }
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"]
-    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"pytest-{os.getpid()}@%h"]
+    command += [
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-n",
+        f"pytest-{os.getpid()}@%h",
+    ]
     with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         wait_for(lambda: process.poll() is not None or " ready." in log_path.read_text(), timeout=60)
         if process.poll() is not None:

@@ -18,7 +18,11 @@ def test_me_needs_credentials_and_answers_in_the_error_format(api):
 
     assert response.status_code in (401, 403)
     assert response.json() == {
-        "error": {"code": "not_authenticated", "message": "Authentication credentials were not provided.", "fields": {}}
+        "error": {
+            "code": "not_authenticated",
+            "message": "Authentication credentials were not provided.",
+            "fields": {},
+        }
     }
 
 

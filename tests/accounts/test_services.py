@@ -88,10 +88,13 @@ def test_notify_emails_after_commit_in_the_recipients_language(django_capture_on
 def test_a_rolled_back_notification_sends_nothing(django_capture_on_commit_callbacks):
     user = UserFactory()
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            services.notify(user=user, title="Contract signed")
-            raise RuntimeError("the surrounding action failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.notify(user=user, title="Contract signed")
+        raise RuntimeError("the surrounding action failed")
 
     assert callbacks == []
     assert Notification.objects.count() == 0

@@ -43,7 +43,10 @@ def test_five_failures_lock_out_that_email_from_that_address(client):
     assert response.status_code == 429
     assert "Too many failed sign-ins" in response.content.decode()
     other_user = UserFactory(email="lan@agency.test")
-    assert client.post("/login/", {"username": other_user.email, "password": "pass-for-tests-1"}).status_code == 302
+    assert (
+        client.post("/login/", {"username": other_user.email, "password": "pass-for-tests-1"}).status_code
+        == 302
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,7 +107,7 @@ def test_people_page_lists_teams_and_people_without_a_team(client, django_assert
     inactive = UserFactory(full_name="Người Đã Nghỉ", is_active=False)
     client.force_login(lead)
 
-    # session, user, unread count and the user's team (header), teams with counts, their members, no-team people
+    # session, user, unread count and own team (header), teams with counts, their members, no-team people
     with django_assert_num_queries(7):
         html = client.get("/people/").content.decode()
 

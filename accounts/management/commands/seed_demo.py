@@ -1,4 +1,4 @@
-"""Build a believable Vietnamese agency to explore Accord with: people and teams (later issues add their data)."""
+"""Build a believable Vietnamese agency to explore Accord with: people and teams (later issues add more)."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -36,7 +36,9 @@ class Command(BaseCommand):
     help = "Create the demo agency (idempotent). --reset deletes the demo data first."
 
     def add_arguments(self, parser):
-        parser.add_argument("--reset", action="store_true", help="Delete the demo users and teams, then rebuild.")
+        parser.add_argument(
+            "--reset", action="store_true", help="Delete the demo users and teams, then rebuild."
+        )
         parser.add_argument("--quiet", action="store_true", help="Do not print the demo logins.")
 
     def handle(self, *args, reset: bool = False, quiet: bool = False, **options):
