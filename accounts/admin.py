@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Notification, Team, User
+
+# Roles, not groups, decide what a user may do (accounts/permissions.py).
+admin.site.unregister(Group)
 
 
 @admin.register(Team)

@@ -7,7 +7,8 @@ from accounts.selectors import unread_notification_count
 def navigation(request) -> dict:
     """The header's role-aware menu, unread count and agency name on every page (one query when signed in)."""
     user = getattr(request, "user", None)
-    context = {"agency_name": settings.ACCORD_AGENCY_NAME}
+    # Languages are named in themselves, never translated (Django's get_available_languages would).
+    context = {"agency_name": settings.ACCORD_AGENCY_NAME, "interface_languages": settings.LANGUAGES}
     if user is not None and user.is_authenticated:
         context["nav_items"] = navigation_for(user)
         context["unread_notifications"] = unread_notification_count(user=user)

@@ -3,9 +3,10 @@
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponseServerError, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -29,6 +30,11 @@ def _broker_status() -> dict:
     except redis.RedisError as exc:
         return {"status": "error", "mode": "redis", "detail": exc.__class__.__name__}
     return {"status": "ok", "mode": "redis"}
+
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers and the admin ask for /favicon.ico; the icon is a static SVG."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 @never_cache

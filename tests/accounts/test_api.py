@@ -16,7 +16,8 @@ def api():
 def test_me_needs_credentials_and_answers_in_the_error_format(api):
     response = api.get("/api/v1/me")
 
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert response.json() == {
         "error": {
             "code": "not_authenticated",

@@ -30,3 +30,10 @@ def test_healthz_needs_no_login_and_is_not_cached(client):
     response = client.get("/healthz")
 
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_favicon_points_at_the_static_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response.url.endswith("img/favicon.svg")
