@@ -99,12 +99,8 @@ class NotificationFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="My notifications", description="Newest first. `?unread=true` for unread only."
-    ),
-    retrieve=extend_schema(
-        summary="One notification", responses={200: NotificationSerializer, **ERROR_RESPONSES}
-    ),
+    list=extend_schema(summary="My notifications", description="Newest first. `?unread=true` for unread only."),
+    retrieve=extend_schema(summary="One notification", responses={200: NotificationSerializer, **ERROR_RESPONSES}),
     read=extend_schema(
         summary="Mark a notification read",
         request=None,

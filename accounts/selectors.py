@@ -23,8 +23,7 @@ def team_overview(*, user: User) -> QuerySet[Team]:
     """Teams with their lead, active members and a head count per role, in three queries whatever the size."""
     members = user_directory(user=user).order_by("full_name")
     per_role = {
-        f"{role}_count": Count("members", filter=Q(members__is_active=True, members__role=role))
-        for role in Role.values
+        f"{role}_count": Count("members", filter=Q(members__is_active=True, members__role=role)) for role in Role.values
     }
     return (
         Team.objects.select_related("lead")
@@ -46,6 +45,4 @@ def role_head_counts() -> dict[str, int]:
 
 def locked_out_attempts() -> QuerySet[AccessAttempt]:
     """E-mail and IP pairs currently locked out by the brute-force guard."""
-    return AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT).order_by(
-        "-attempt_time"
-    )
+    return AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT).order_by("-attempt_time")

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, NotificationLevel, Role, Team, User
@@ -63,9 +64,7 @@ def user_set_language(*, user: User, language: str) -> User:
 @transaction.atomic
 def team_create(*, name: str, lead: User | None = None, members: list[User] = ()) -> Team:
     team = Team.objects.create(name=name, lead=lead)
-    User.objects.filter(pk__in=[member.pk for member in [*members, *([lead] if lead else [])]]).update(
-        team=team
-    )
+    User.objects.filter(pk__in=[member.pk for member in [*members, *([lead] if lead else [])]]).update(team=team)
     return team
 
 
@@ -77,17 +76,24 @@ def notify(
     url: str = "",
     level: str = NotificationLevel.INFO,
     email: bool = True,
+    params: dict | None = None,
 ) -> Notification:
     """Put a notification in ``user``'s inbox and, after commit, e-mail it to them.
 
-    ``title`` and ``body`` may be lazy translations: they are rendered in the recipient's language.
-    The e-mail is sent by the worker once the surrounding transaction commits, never for a rolled-back one.
+    ``title`` and ``body`` may be lazy translations, filled with ``params`` (``%(name)s`` placeholders, values
+    lazy too if they need translating): they are rendered in the recipient's language. Plain strings are kept
+    as they are. The e-mail is sent by the worker once the surrounding transaction commits, never for a
+    rolled-back one.
     """
+
+    def render(text) -> str:
+        return str(text) % params if params and isinstance(text, Promise) else str(text)
+
     with translation.override(user.preferred_language):
         notification = Notification.objects.create(
             recipient=user,
-            title=str(title)[:200],
-            body=str(body),
+            title=render(title)[:200],
+            body=render(body),
             url=url,
             level=level,
             send_email=email and bool(user.email),

@@ -99,9 +99,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
     count = services.notifications_mark_all_read(user=request.user)
-    text = ngettext(
-        "%(count)d notification marked as read.", "%(count)d notifications marked as read.", count
-    )
+    text = ngettext("%(count)d notification marked as read.", "%(count)d notifications marked as read.", count)
     messages.success(request, text % {"count": count})
     return redirect("accounts:notifications")
 
@@ -122,9 +120,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return _set_language_cookie(response, language)
 
 
-password_change = auth_views.PasswordChangeView.as_view(
-    success_url=reverse_lazy("accounts:password_change_done")
-)
+password_change = auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("accounts:password_change_done"))
 password_reset = auth_views.PasswordResetView.as_view(
     success_url=reverse_lazy("accounts:password_reset_done"),
     email_template_name="registration/password_reset_email.txt",

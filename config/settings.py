@@ -142,6 +142,13 @@ USE_TZ = True
 
 ACCORD_AGENCY_NAME = env.str("AGENCY_NAME", default="Accord Agency")
 ACCORD_DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="VND")
+# Business hours for request SLAs: opening and closing time, ISO weekdays (1 = Monday), public holidays.
+ACCORD_BUSINESS_HOURS = (
+    env.str("BUSINESS_HOURS_START", default="08:30"),
+    env.str("BUSINESS_HOURS_END", default="17:30"),
+)
+ACCORD_BUSINESS_DAYS = frozenset(env.list("BUSINESS_DAYS", cast=int, default=[1, 2, 3, 4, 5]))
+ACCORD_HOLIDAYS = frozenset(env.list("HOLIDAYS", default=[]))
 # The address people reach Accord at; links in e-mails start with it.
 ACCORD_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -246,12 +253,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 # A message taken by a worker that dies is handed to another worker after this long (acks_late).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3 * 3600)
-}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3 * 3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "notify-sla-breaches": {
+        "task": "clients.tasks.notify_sla_breaches_task",
+        "schedule": crontab(minute="*/10"),
+    },
+    "refresh-client-status": {
+        "task": "clients.tasks.refresh_client_status_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
     "prune-read-notifications": {
         "task": "accounts.tasks.prune_notifications_task",
         "schedule": crontab(hour=3, minute=15),

@@ -40,7 +40,5 @@ def round_money(amount: Decimal | int | str, currency: str) -> Decimal:
 def format_money(amount: Decimal, currency: str) -> str:
     """Amount as the active language writes it, with the currency: '12,500,000 ₫' / '1,250.50 USD'."""
     places = MINOR_UNITS[Currency(currency)]
-    text = number_format(
-        round_money(amount, currency), decimal_pos=places, use_l10n=True, force_grouping=True
-    )
+    text = number_format(round_money(amount, currency), decimal_pos=places, use_l10n=True, force_grouping=True)
     return f"{text} ₫" if currency == Currency.VND else f"{text} {currency}"

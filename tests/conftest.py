@@ -112,9 +112,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         f"pytest-{os.getpid()}@%h",
     ]
     with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, cwd=BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: process.poll() is not None or " ready." in log_path.read_text(), timeout=60)
         if process.poll() is not None:

@@ -1,7 +1,11 @@
+import datetime
+
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Notification, Role, Team, User
+from clients.sla import sla_deadlines
 
 TEST_PASSWORD = "pass-for-tests-1"
 
@@ -41,3 +45,93 @@ class NotificationFactory(DjangoModelFactory):
     body = "Creative needs the brief by Friday."
     url = "/people/"
     send_email = False
+
+
+class ClientFactory(DjangoModelFactory):
+    """A client owned by an account manager, in the owner's team."""
+
+    class Meta:
+        model = "clients.Client"
+
+    name = factory.Sequence(lambda n: f"Công ty Khách hàng {n}")
+    legal_name = factory.LazyAttribute(lambda client: f"{client.name} JSC")
+    tax_code = factory.Sequence(lambda n: f"{n + 100000000:010d}")
+    industry = "fmcg"
+    tier = "B"
+    status = "active"
+    owner = factory.SubFactory(UserFactory)
+    team = factory.LazyAttribute(lambda client: client.owner.team)
+
+
+class ContactFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.Contact"
+
+    client = factory.SubFactory(ClientFactory)
+    full_name = factory.Faker("name", locale="vi_VN")
+    title = "Marketing Manager"
+    email = factory.Sequence(lambda n: f"contact{n}@client.test")
+    phone = "+84 90 000 0000"
+
+
+class PartnerFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.Partner"
+
+    name = factory.Sequence(lambda n: f"Partner Studio {n}")
+    kind = "production_house"
+
+
+class PartnerRelationshipFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.PartnerRelationship"
+
+    partner = factory.SubFactory(PartnerFactory)
+    client = factory.SubFactory(ClientFactory)
+    role = "TVC production"
+
+
+class ActivityFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.Activity"
+
+    client = factory.SubFactory(ClientFactory)
+    author = factory.LazyAttribute(lambda activity: activity.client.owner)
+    kind = "call"
+    subject = factory.Sequence(lambda n: f"Weekly call {n}")
+
+
+class DepartmentFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.Department"
+        django_get_or_create = ["name"]
+
+    name = "Creative"
+
+
+class RequestFactory(DjangoModelFactory):
+    """A request whose SLA times follow from its priority and received_at, as the service computes them."""
+
+    class Meta:
+        model = "clients.Request"
+
+    client = factory.SubFactory(ClientFactory)
+    owner = factory.LazyAttribute(lambda request: request.client.owner)
+    title = factory.Sequence(lambda n: f"Brief {n}: Tết campaign key visual")
+    kind = "brief"
+    priority = "normal"
+    received_at = factory.LazyFunction(timezone.now)
+    sla_warning_at = factory.LazyAttribute(lambda request: sla_deadlines(request.received_at, request.priority)[0])
+    sla_due_at = factory.LazyAttribute(lambda request: sla_deadlines(request.received_at, request.priority)[1])
+
+
+class HandoverFactory(DjangoModelFactory):
+    class Meta:
+        model = "clients.Handover"
+
+    request = factory.SubFactory(RequestFactory)
+    department = factory.SubFactory(DepartmentFactory)
+    assignee = factory.SubFactory(UserFactory)
+    created_by = factory.LazyAttribute(lambda handover: handover.request.owner)
+    brief = "Key visual for Tết, three directions."
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=3))

@@ -27,9 +27,5 @@ def test_swagger_ui_is_served_from_this_server_only(client):
     html = client.get("/api/docs/").content.decode()
 
     assert "swagger-ui" in html
-    external = [
-        url
-        for url in re.findall(r'(?:src|href)="([^"]+)"', html)
-        if url.startswith(("http:", "https:", "//"))
-    ]
+    external = [url for url in re.findall(r'(?:src|href)="([^"]+)"', html) if url.startswith(("http:", "https:", "//"))]
     assert external == []

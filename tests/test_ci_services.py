@@ -17,7 +17,5 @@ def test_the_database_is_postgresql_when_services_are_required():
 def test_the_broker_is_redis_when_services_are_required():
     if not REQUIRE_SERVICES:
         pytest.skip("runs with whatever REDIS_URL says; REQUIRE_SERVICES=1 demands Redis")
-    require(
-        bool(settings.REDIS_URL) and redis_answers(settings.REDIS_URL), "Redis does not answer at REDIS_URL"
-    )
+    require(bool(settings.REDIS_URL) and redis_answers(settings.REDIS_URL), "Redis does not answer at REDIS_URL")
     assert settings.CELERY_TASK_ALWAYS_EAGER is False

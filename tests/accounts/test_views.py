@@ -43,10 +43,7 @@ def test_five_failures_lock_out_that_email_from_that_address(client):
     assert response.status_code == 429
     assert "Too many failed sign-ins" in response.content.decode()
     other_user = UserFactory(email="lan@agency.test")
-    assert (
-        client.post("/login/", {"username": other_user.email, "password": "pass-for-tests-1"}).status_code
-        == 302
-    )
+    assert client.post("/login/", {"username": other_user.email, "password": "pass-for-tests-1"}).status_code == 302
 
 
 @pytest.mark.parametrize(

@@ -48,10 +48,7 @@ def test_deploy_check_is_clean_with_production_settings():
 def test_without_redis_tasks_run_in_process_and_with_it_on_the_broker():
     assert settings_value("CELERY_TASK_ALWAYS_EAGER") == "True"
     assert settings_value("CELERY_TASK_ALWAYS_EAGER", REDIS_URL="redis://127.0.0.1:6379/3") == "False"
-    assert (
-        settings_value("CELERY_BROKER_URL", REDIS_URL="redis://127.0.0.1:6379/3")
-        == "redis://127.0.0.1:6379/3"
-    )
+    assert settings_value("CELERY_BROKER_URL", REDIS_URL="redis://127.0.0.1:6379/3") == "redis://127.0.0.1:6379/3"
 
 
 def test_embedded_defaults():
@@ -78,6 +75,4 @@ def test_security_headers_on_every_page(client):
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
     policy = response["Content-Security-Policy"]
-    assert (
-        "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
-    )
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy

@@ -22,10 +22,7 @@ def test_every_string_has_a_vietnamese_translation():
 
 
 def test_the_compiled_catalogue_matches_the_source():
-    source = {
-        (entry.msgid, entry.msgstr or entry.msgstr_plural.get(0, ""))
-        for entry in polib.pofile(str(CATALOGUE))
-    }
+    source = {(entry.msgid, entry.msgstr or entry.msgstr_plural.get(0, "")) for entry in polib.pofile(str(CATALOGUE))}
     compiled = {
         (entry.msgid, entry.msgstr or entry.msgstr_plural.get(0, ""))
         for entry in polib.mofile(str(CATALOGUE.with_suffix(".mo")))
@@ -41,9 +38,7 @@ def test_no_string_in_the_code_is_missing_from_the_catalogue(tmp_path):
     shutil.copytree(
         BASE_DIR,
         copy,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "staticfiles", "media", "db.sqlite3*", "__pycache__", "bench"
-        ),
+        ignore=shutil.ignore_patterns(".venv", ".git", "staticfiles", "media", "db.sqlite3*", "__pycache__", "bench"),
     )
     command = [sys.executable, "manage.py", "makemessages", "-l", "vi", "--no-location", "--no-obsolete"]
     command += ["--ignore=tests", "--ignore=staticfiles", "--ignore=bench"]
@@ -52,6 +47,4 @@ def test_no_string_in_the_code_is_missing_from_the_catalogue(tmp_path):
     refreshed = polib.pofile(str(copy / "locale" / "vi" / "LC_MESSAGES" / "django.po"))
     missing = [entry.msgid for entry in refreshed.untranslated_entries() + refreshed.fuzzy_entries()]
 
-    assert missing == [], (
-        "new strings: run `make messages` and translate them in locale/vi/LC_MESSAGES/django.po"
-    )
+    assert missing == [], "new strings: run `make messages` and translate them in locale/vi/LC_MESSAGES/django.po"

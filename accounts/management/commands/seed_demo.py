@@ -36,9 +36,7 @@ class Command(BaseCommand):
     help = "Create the demo agency (idempotent). --reset deletes the demo data first."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--reset", action="store_true", help="Delete the demo users and teams, then rebuild."
-        )
+        parser.add_argument("--reset", action="store_true", help="Delete the demo users and teams, then rebuild.")
         parser.add_argument("--quiet", action="store_true", help="Do not print the demo logins.")
 
     def handle(self, *args, reset: bool = False, quiet: bool = False, **options):

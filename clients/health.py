@@ -1,0 +1,89 @@
+"""The client health score, 0–100: one set of rules, computed in SQL for lists and explained on the client page.
+
+Factors so far (later issues add overdue receivables, renewals without a renewal deal and budget overruns):
+- days since the last activity (or since the client was created, when it has none);
+- open urgent requests.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, Least
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+AT_RISK_BELOW = 50
+# (days without any activity, points lost), the longest first
+INACTIVITY_RULES = ((60, 30), (30, 15))
+URGENT_POINTS_EACH = 15
+URGENT_POINTS_MAX = 30
+
+
+@dataclass(frozen=True)
+class Factor:
+    label: str
+    points: int
+    detail: str
+
+
+def annotate_health(clients: QuerySet, now=None) -> QuerySet:
+    """Add last_activity_at, open_urgent_requests and health_score (SQL, no per-row queries)."""
+    from clients.models import OPEN_REQUEST_STATUSES, Activity, Priority, Request
+
+    now = now or timezone.now()
+    last_activity = Activity.objects.filter(client=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+    urgent = (
+        Request.objects.filter(client=OuterRef("pk"), priority=Priority.URGENT, status__in=OPEN_REQUEST_STATUSES)
+        .order_by()
+        .values("client")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    inactivity = Case(
+        *[When(last_touch_at__lt=now - timedelta(days=days), then=Value(points)) for days, points in INACTIVITY_RULES],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return clients.annotate(
+        last_activity_at=Subquery(last_activity, output_field=DateTimeField()),
+        last_touch_at=Coalesce(F("last_activity_at"), F("created_at")),
+        open_urgent_requests=Coalesce(Subquery(urgent, output_field=IntegerField()), Value(0)),
+        health_score=Greatest(
+            Value(100) - inactivity - Least(F("open_urgent_requests") * URGENT_POINTS_EACH, Value(URGENT_POINTS_MAX)),
+            Value(0),
+        ),
+    )
+
+
+def health_factors(client, now=None) -> list[Factor]:
+    """What cost the client points, from the values ``annotate_health`` put on it."""
+    now = now or timezone.now()
+    factors = []
+    idle_days = (now - client.last_touch_at).days
+    for days, points in INACTIVITY_RULES:
+        if idle_days > days:
+            detail = ngettext("No activity for %(days)d day.", "No activity for %(days)d days.", idle_days)
+            factors.append(Factor(str(_("Days since the last activity")), points, detail % {"days": idle_days}))
+            break
+    if client.open_urgent_requests:
+        points = min(client.open_urgent_requests * URGENT_POINTS_EACH, URGENT_POINTS_MAX)
+        detail = ngettext(
+            "%(count)d urgent request is open.",
+            "%(count)d urgent requests are open.",
+            client.open_urgent_requests,
+        )
+        factors.append(Factor(str(_("Open urgent requests")), points, detail % {"count": client.open_urgent_requests}))
+    return factors

@@ -1,0 +1,187 @@
+"""Reads for clients. Pages, the API, exports and search all start here, so their numbers agree."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+from clients.health import AT_RISK_BELOW, annotate_health
+from clients.models import (
+    OPEN_REQUEST_STATUSES,
+    Activity,
+    Client,
+    Contact,
+    Handover,
+    Partner,
+    PartnerRelationship,
+    Request,
+)
+from clients.text import fold
+
+CLIENT_ORDERINGS = {
+    "name": ("name", "pk"),
+    "-name": ("-name", "-pk"),
+    "health": ("health_score", "name"),
+    "-health": ("-health_score", "name"),
+    "last_activity": ("last_touch_at", "name"),
+    "-last_activity": ("-last_touch_at", "name"),
+    "created": ("created_at", "pk"),
+    "-created": ("-created_at", "-pk"),
+    "tier": ("tier", "name"),
+    "owner": ("owner__full_name", "name"),
+}
+
+
+def _open_request_count() -> Subquery:
+    counts = (
+        Request.objects.filter(client=OuterRef("pk"), status__in=OPEN_REQUEST_STATUSES)
+        .order_by()
+        .values("client")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts), Value(0))
+
+
+def client_search_filter(query: str) -> Q:
+    """Name, legal name, tax code or city, or a contact's name, e-mail or phone; diacritics ignored."""
+    folded = fold(query)
+    if not folded:
+        return Q()
+    contact_match = Contact.objects.filter(client=OuterRef("pk"), search_text__contains=folded)
+    return Q(search_text__contains=folded) | Q(Exists(contact_match))
+
+
+def client_list(*, user: User, query: str = "", ordering: str = "name") -> QuerySet[Client]:
+    """Clients the user may know about, with owner, team, health score, last activity and open requests."""
+    clients = (
+        Client.objects.visible_to(user)
+        .filter(client_search_filter(query))
+        .select_related("owner", "team")
+        .prefetch_related("tags")
+        .annotate(open_requests=_open_request_count())
+    )
+    return annotate_health(clients).order_by(*CLIENT_ORDERINGS.get(ordering, CLIENT_ORDERINGS["name"]))
+
+
+def client_detail(*, user: User) -> QuerySet[Client]:
+    """The clients whose page the user may open, ready for the overview."""
+    clients = (
+        Client.objects.detailed_for(user)
+        .select_related("owner", "team")
+        .prefetch_related("tags")
+        .annotate(open_requests=_open_request_count())
+    )
+    return annotate_health(clients)
+
+
+def can_edit_client(*, user: User, client: Client) -> bool:
+    return Client.objects.editable_by(user).filter(pk=client.pk).exists()
+
+
+def contact_list(*, user: User) -> QuerySet[Contact]:
+    return Contact.objects.visible_to(user).select_related("client")
+
+
+def timeline(*, client: Client) -> QuerySet[Activity]:
+    return Activity.objects.filter(client=client).select_related("author", "contact", "next_step_owner")
+
+
+def activity_list(*, user: User) -> QuerySet[Activity]:
+    return Activity.objects.visible_to(user).select_related("client", "author", "contact", "next_step_owner")
+
+
+def request_list(*, user: User) -> QuerySet[Request]:
+    handovers = Handover.objects.select_related("department", "assignee")
+    return (
+        Request.objects.visible_to(user)
+        .select_related("client", "owner", "contact")
+        .prefetch_related(Prefetch("handovers", queryset=handovers))
+    )
+
+
+def request_detail(*, user: User) -> QuerySet[Request]:
+    """Requests whose client the user may open, and those handed over to them."""
+    handovers = Handover.objects.select_related("department", "assignee", "created_by")
+    visible = Request.objects.filter(
+        Q(pk__in=Request.objects.visible_to(user).values("pk")) | Q(handovers__assignee=user.pk)
+    ).distinct()
+    return visible.select_related("client", "owner", "contact").prefetch_related(
+        Prefetch("handovers", queryset=handovers)
+    )
+
+
+def handover_list(*, user: User) -> QuerySet[Handover]:
+    return Handover.objects.visible_to(user).select_related("request__client", "department", "assignee", "created_by")
+
+
+def partner_list(*, user: User) -> QuerySet[Partner]:
+    """Partners with how many of the user's visible clients each serves."""
+    visible_clients = Client.objects.detailed_for(user).values("pk")
+    served = (
+        PartnerRelationship.objects.filter(partner=OuterRef("pk"), client__in=visible_clients)
+        .order_by()
+        .values("partner")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Partner.objects.visible_to(user).annotate(client_count=Coalesce(Subquery(served), Value(0)))
+
+
+def partner_relationships(*, user: User) -> QuerySet[PartnerRelationship]:
+    return PartnerRelationship.objects.visible_to(user).select_related("partner", "client", "client__owner")
+
+
+def my_day(*, user: User, now=None) -> dict:
+    """The account manager's start of the day: overdue next steps, requests near or past the SLA, clients at risk."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    next_steps = (
+        Activity.objects.open_next_steps()
+        .filter(next_step_owner=user, next_step_due__lte=today + timedelta(days=1))
+        .select_related("client")
+        .order_by("next_step_due", "pk")
+    )
+    mine = Request.objects.visible_to(user).filter(owner=user).select_related("client")
+    at_risk = client_list(user=user, ordering="health").filter(owner=user, health_score__lt=AT_RISK_BELOW)
+    handovers = Handover.objects.open().filter(assignee=user).select_related("request__client", "department")
+    return {
+        "next_steps": next_steps[:20],
+        "breached_requests": mine.breached(now).filter(status__in=OPEN_REQUEST_STATUSES).order_by("sla_due_at")[:20],
+        "near_sla_requests": mine.near_sla(now).order_by("sla_due_at")[:20],
+        "at_risk_clients": at_risk[:10],
+        "my_handovers": handovers.order_by("due_date")[:20],
+        "today": today,
+    }
+
+
+SEARCH_LIMIT = 8
+
+
+def global_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> dict:
+    """Clients, contacts and partners matching ``query`` (diacritics ignored), each within what the user may see."""
+    folded = fold(query)
+    if len(folded) < 2:
+        return {"query": query, "clients": [], "contacts": [], "partners": [], "too_short": True}
+    clients = (
+        Client.objects.visible_to(user)
+        .filter(search_text__contains=folded)
+        .select_related("owner")
+        .order_by("name")[:limit]
+    )
+    contacts = (
+        Contact.objects.visible_to(user)
+        .filter(search_text__contains=folded)
+        .select_related("client")
+        .order_by("full_name")[:limit]
+    )
+    partners = Partner.objects.visible_to(user).filter(search_text__contains=folded).order_by("name")[:limit]
+    return {
+        "query": query,
+        "clients": list(clients),
+        "contacts": list(contacts),
+        "partners": list(partners),
+        "too_short": False,
+    }
