@@ -26,6 +26,9 @@ class NavItem:
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Home"), "home", "house"),
+    NavItem(_("Clients"), "clients:list", "buildings", active_prefix="/clients/"),
+    NavItem(_("Requests"), "clients:requests", "inbox", active_prefix="/requests/"),
+    NavItem(_("Partners"), "clients:partners", "diagram-3", active_prefix="/partners/"),
     NavItem(_("People"), "accounts:people", "people", active_prefix="/people/"),
     NavItem(_("Administration"), "admin:index", "gear", frozenset({Role.ADMIN}), active_prefix="/admin/"),
 )

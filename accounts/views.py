@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.forms import EmailAuthenticationForm, LanguageForm
+from accounts.home import panels_for
 from accounts.models import Notification, Role
 from accounts.permissions import get_visible_or_404
 
@@ -53,6 +54,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role == Role.ADMIN:
         context["role_counts"] = [(Role(role).label, n) for role, n in selectors.role_head_counts().items()]
         context["locked_out"] = selectors.locked_out_attempts()[:10]
+    context["panels"], panel_context = panels_for(user)
+    context.update(panel_context)
     return render(request, "accounts/home.html", context)
 
 

@@ -19,7 +19,7 @@ from clients.models import (
     RequestStatus,
     Tier,
 )
-from clients.selectors import CLIENT_ORDERINGS, client_search_filter
+from clients.selectors import CLIENT_ORDERINGS, client_search_filter, words_filter
 
 
 class ClientFilter(django_filters.FilterSet):
@@ -61,6 +61,36 @@ class ClientFilter(django_filters.FilterSet):
 
     def sort_by(self, queryset, name, value):
         return queryset.order_by(*CLIENT_ORDERINGS.get(value, CLIENT_ORDERINGS["name"]))
+
+
+class LimitedClientFilter(django_filters.FilterSet):
+    """For sales, who see other people's clients by name and owner only: nothing else to filter or sort on."""
+
+    q = django_filters.CharFilter(label=_("Search"), field_name="search_text", method="search")
+    owner = ClientFilter.base_filters["owner"]
+    team = ClientFilter.base_filters["team"]
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"),
+        method="sort_by",
+        empty_label=None,
+        choices=[("name", _("Name A–Z")), ("-name", _("Name Z–A")), ("owner", _("Owner"))],
+    )
+
+    class Meta:
+        model = Client
+        fields = ["q", "owner", "team", "sort"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(words_filter(value))
+
+    sort_by = ClientFilter.sort_by
+
+
+def client_filter_for(user):
+    """The filter set a user may use on the client list (pages, export and API alike)."""
+    from accounts.permissions import has_role
+
+    return LimitedClientFilter if has_role(user, "sales") else ClientFilter
 
 
 class RequestFilter(django_filters.FilterSet):

@@ -150,9 +150,18 @@ class Client(TimeStampedModel):
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         constraints = [
-            models.UniqueConstraint(fields=["tax_code"], condition=~Q(tax_code=""), name="client_tax_code_unique"),
+            models.UniqueConstraint(
+                fields=["tax_code"],
+                condition=~Q(tax_code=""),
+                name="client_tax_code_unique",
+                violation_error_message=_("A client with this tax code already exists."),
+            ),
             models.CheckConstraint(
-                condition=Q(tax_code="") | Q(tax_code__regex=TAX_CODE_PATTERN), name="client_tax_code_format"
+                condition=Q(tax_code="") | Q(tax_code__regex=TAX_CODE_PATTERN),
+                name="client_tax_code_format",
+                violation_error_message=_(
+                    "A Vietnamese tax code has 10 digits, or 10 digits, a dash and 3 digits for a branch."
+                ),
             ),
         ]
         indexes = [
@@ -219,9 +228,16 @@ class Contact(TimeStampedModel):
         verbose_name_plural = _("contacts")
         constraints = [
             models.UniqueConstraint(
-                fields=["client", "email"], condition=~Q(email=""), name="contact_email_unique_per_client"
+                fields=["client", "email"],
+                condition=~Q(email=""),
+                name="contact_email_unique_per_client",
+                violation_error_message=_("This client already has a contact with this e-mail."),
             ),
-            models.CheckConstraint(condition=Q(email="") | Q(email__regex=EMAIL_PATTERN), name="contact_email_valid"),
+            models.CheckConstraint(
+                condition=Q(email="") | Q(email__regex=EMAIL_PATTERN),
+                name="contact_email_valid",
+                violation_error_message=_("Enter a valid e-mail address."),
+            ),
         ]
         indexes = [models.Index(fields=["email"])]
 
@@ -329,7 +345,11 @@ class PartnerRelationship(TimeStampedModel):
         verbose_name = _("partner relationship")
         verbose_name_plural = _("partner relationships")
         constraints = [
-            models.UniqueConstraint(fields=["partner", "client", "role"], name="partner_relationship_unique_role"),
+            models.UniqueConstraint(
+                fields=["partner", "client", "role"],
+                name="partner_relationship_unique_role",
+                violation_error_message=_("This partner already has this role at this client."),
+            ),
             models.CheckConstraint(condition=Q(value__gte=0), name="partner_relationship_value_not_negative"),
         ]
 

@@ -45,13 +45,20 @@ def _open_request_count() -> Subquery:
     return Coalesce(Subquery(counts), Value(0))
 
 
+def words_filter(query: str, field: str = "search_text") -> Q:
+    """Every word of the query, diacritics ignored, somewhere in ``field``: 'nguyen thu' finds 'Nguyễn Thị Thu'."""
+    condition = Q()
+    for word in fold(query).split():
+        condition &= Q(**{f"{field}__contains": word})
+    return condition
+
+
 def client_search_filter(query: str) -> Q:
     """Name, legal name, tax code or city, or a contact's name, e-mail or phone; diacritics ignored."""
-    folded = fold(query)
-    if not folded:
+    if not fold(query):
         return Q()
-    contact_match = Contact.objects.filter(client=OuterRef("pk"), search_text__contains=folded)
-    return Q(search_text__contains=folded) | Q(Exists(contact_match))
+    contact_match = Contact.objects.filter(words_filter(query), client=OuterRef("pk"))
+    return words_filter(query) | Q(Exists(contact_match))
 
 
 def client_list(*, user: User, query: str = "", ordering: str = "name") -> QuerySet[Client]:
@@ -167,21 +174,34 @@ def global_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> dict:
         return {"query": query, "clients": [], "contacts": [], "partners": [], "too_short": True}
     clients = (
         Client.objects.visible_to(user)
-        .filter(search_text__contains=folded)
+        .filter(words_filter(query))
         .select_related("owner")
         .order_by("name")[:limit]
     )
     contacts = (
         Contact.objects.visible_to(user)
-        .filter(search_text__contains=folded)
+        .filter(words_filter(query))
         .select_related("client")
         .order_by("full_name")[:limit]
     )
-    partners = Partner.objects.visible_to(user).filter(search_text__contains=folded).order_by("name")[:limit]
+    partners = Partner.objects.visible_to(user).filter(words_filter(query)).order_by("name")[:limit]
     return {
         "query": query,
         "clients": list(clients),
         "contacts": list(contacts),
         "partners": list(partners),
         "too_short": False,
+    }
+
+
+def agency_request_summary(*, user: User, now=None) -> dict:
+    """For directors: open requests, SLA breaches and at-risk clients across the agency, in three queries."""
+    now = now or timezone.now()
+    requests = Request.objects.visible_to(user)
+    open_requests = requests.open()
+    return {
+        "open": open_requests.count(),
+        "breached": list(open_requests.breached(now).select_related("client", "owner").order_by("sla_due_at")[:8]),
+        "breached_count": open_requests.breached(now).count(),
+        "at_risk_clients": list(client_list(user=user, ordering="health").filter(health_score__lt=AT_RISK_BELOW)[:8]),
     }

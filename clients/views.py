@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import has_role, is_director
 from clients import selectors, services
-from clients.filters import ClientFilter, RequestFilter
+from clients.filters import RequestFilter, client_filter_for
 from clients.forms import (
     ActivityForm,
     ClientCreateForm,
@@ -83,7 +83,7 @@ def _editable_client_or_404(user, pk: int) -> Client:
 @login_required
 def client_list(request: HttpRequest) -> HttpResponse:
     """Search, filter, sort and page through the clients the user may see."""
-    filterset = ClientFilter(request.GET or None, queryset=selectors.client_list(user=request.user))
+    filterset = client_filter_for(request.user)(request.GET, queryset=selectors.client_list(user=request.user))
     clients = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -91,7 +91,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": _querystring(request),
         "export_query": _querystring(request),
-        "limited": has_role(request.user, "sales") and not is_director(request.user),
+        "limited": has_role(request.user, "sales"),
         "detailed_ids": set(
             selectors.client_detail(user=request.user)
             .filter(pk__in=[client.pk for client in page.object_list])
@@ -111,9 +111,9 @@ class _Echo:
 @login_required
 def client_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered list as CSV (UTF-8 with a BOM so Excel reads Vietnamese), streamed in batches."""
-    filterset = ClientFilter(request.GET or None, queryset=selectors.client_list(user=request.user))
+    filterset = client_filter_for(request.user)(request.GET, queryset=selectors.client_list(user=request.user))
     clients = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    limited = has_role(request.user, "sales") and not is_director(request.user)
+    limited = has_role(request.user, "sales")
     columns = [column for column in CSV_COLUMNS if not limited or column[0] in ("name", "owner")]
     writer = csv.writer(_Echo())
 
@@ -229,8 +229,8 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_reassign": is_director(request.user),
         **_tab_context(request, client, tab),
     }
-    if request.htmx and request.htmx.target == "tab-pane":
-        return render(request, f"clients/tabs/{tab}.html", context)
+    if request.htmx and request.htmx.target == "client-tabs":
+        return render(request, "clients/_tabs.html", context)
     return render(request, "clients/client_detail.html", context)
 
 
@@ -246,6 +246,7 @@ def _tab_context(request: HttpRequest, client: Client, tab: str) -> dict:
             "next_steps": selectors.timeline(client=client).open_next_steps().order_by("next_step_due")[:10],
             "contacts_preview": client.contacts.all()[:4],
             "reassignments": client.reassignments.select_related("from_owner", "to_owner")[:3],
+            "today": timezone.localdate(now),
         }
     if tab == "contacts":
         return {"contacts": client.contacts.all(), "contact_form": ContactForm()}
@@ -335,9 +336,7 @@ def partner_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     kind = request.GET.get("kind", "")
     if query:
-        from clients.text import fold
-
-        partners = partners.filter(search_text__contains=fold(query))
+        partners = partners.filter(selectors.words_filter(query))
     if kind:
         partners = partners.filter(kind=kind)
     page = Paginator(partners, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -8,12 +8,13 @@ from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+COMMON = ["Home", "Clients", "Requests", "Partners", "People"]
 NAVIGATION = {
-    Role.ADMIN: ["Home", "People", "Administration"],
-    Role.DIRECTOR: ["Home", "People"],
-    Role.FINANCE: ["Home", "People"],
-    Role.SALES: ["Home", "People"],
-    Role.ACCOUNT_MANAGER: ["Home", "People"],
+    Role.ADMIN: [*COMMON, "Administration"],
+    Role.DIRECTOR: COMMON,
+    Role.FINANCE: COMMON,
+    Role.SALES: COMMON,
+    Role.ACCOUNT_MANAGER: COMMON,
 }
 
 
