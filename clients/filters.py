@@ -21,6 +21,8 @@ from clients.models import (
 )
 from clients.selectors import CLIENT_ORDERINGS, client_search_filter, words_filter
 
+ALL = _("All")
+
 
 class ClientFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
@@ -29,11 +31,12 @@ class ClientFilter(django_filters.FilterSet):
         queryset=User.objects.filter(
             is_active=True, role__in=[Role.ACCOUNT_MANAGER, Role.SALES, Role.DIRECTOR]
         ).order_by("full_name"),
+        empty_label=ALL,
     )
-    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=ClientStatus.choices)
-    tier = django_filters.ChoiceFilter(label=_("Tier"), choices=Tier.choices)
-    industry = django_filters.ChoiceFilter(label=_("Industry"), choices=Industry.choices)
+    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all(), empty_label=ALL)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ClientStatus.choices, empty_label=ALL)
+    tier = django_filters.ChoiceFilter(label=_("Tier"), choices=Tier.choices, empty_label=ALL)
+    industry = django_filters.ChoiceFilter(label=_("Industry"), choices=Industry.choices, empty_label=ALL)
     tag = django_filters.CharFilter(label=_("Tag"), field_name="tags__name")
     sort = django_filters.ChoiceFilter(
         label=_("Sort by"),
@@ -96,6 +99,7 @@ def client_filter_for(user):
 class RequestFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(
         label=_("Show"),
+        empty_label=_("All requests"),
         method="by_state",
         choices=[
             ("open", _("Open")),
@@ -104,11 +108,11 @@ class RequestFilter(django_filters.FilterSet):
             ("finished", _("Resolved or closed")),
         ],
     )
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=RequestStatus.choices)
-    priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices)
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=RequestKind.choices)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=RequestStatus.choices, empty_label=ALL)
+    priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices, empty_label=ALL)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=RequestKind.choices, empty_label=ALL)
     owner = django_filters.ModelChoiceFilter(
-        label=_("Owner"), queryset=User.objects.filter(is_active=True).order_by("full_name")
+        label=_("Owner"), queryset=User.objects.filter(is_active=True).order_by("full_name"), empty_label=ALL
     )
     client = django_filters.NumberFilter(label=_("Client"), field_name="client_id")
 
@@ -157,3 +161,6 @@ class HandoverFilter(django_filters.FilterSet):
     class Meta:
         model = Handover
         fields = ["status", "department", "assignee", "request"]
+
+    # A number, not a choice among all requests: an unknown and a hidden id answer alike.
+    request = django_filters.NumberFilter(field_name="request_id")

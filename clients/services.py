@@ -29,7 +29,7 @@ from clients.models import (
     Tag,
 )
 from clients.sla import sla_deadlines
-from core.errors import ConflictError, PermissionDeniedError, TransitionError
+from core.errors import ConflictError, DomainError, PermissionDeniedError, TransitionError
 
 CLIENT_FIELDS = {
     "name",
@@ -241,15 +241,33 @@ def _ensure_can_edit_partners(actor: User) -> None:
 @transaction.atomic
 def partner_create(*, actor: User, **fields) -> Partner:
     _ensure_can_edit_partners(actor)
+    _only(fields, PARTNER_FIELDS)
     partner = Partner(**fields)
     partner.full_clean(validate_unique=True, validate_constraints=True)
     partner.save()
     return partner
 
 
+PARTNER_FIELDS = {"name", "kind", "tax_code", "website", "email", "phone", "notes"}
+RELATIONSHIP_FIELDS = {"link", "role", "since", "status", "value", "currency", "notes"}
+HANDOVER_MOVES = {
+    HandoverStatus.OPEN: {HandoverStatus.IN_PROGRESS, HandoverStatus.DONE, HandoverStatus.CANCELLED},
+    HandoverStatus.IN_PROGRESS: {HandoverStatus.DONE, HandoverStatus.CANCELLED},
+    HandoverStatus.DONE: set(),
+    HandoverStatus.CANCELLED: set(),
+}
+
+
+def _only(fields: dict, allowed: set[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise PermissionDeniedError(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
+
+
 @transaction.atomic
 def partner_update(*, partner: Partner, actor: User, **fields) -> Partner:
     _ensure_can_edit_partners(actor)
+    _only(fields, PARTNER_FIELDS)
     for field, value in fields.items():
         setattr(partner, field, value)
     partner.full_clean(validate_unique=True, validate_constraints=True)
@@ -260,6 +278,7 @@ def partner_update(*, partner: Partner, actor: User, **fields) -> Partner:
 @transaction.atomic
 def partner_relationship_create(*, client: Client, partner: Partner, actor: User, **fields) -> PartnerRelationship:
     _ensure_can_edit(client, actor)
+    _only(fields, RELATIONSHIP_FIELDS)
     relationship = PartnerRelationship(client=client, partner=partner, **fields)
     relationship.full_clean(validate_unique=True, validate_constraints=True)
     relationship.save()
@@ -269,6 +288,7 @@ def partner_relationship_create(*, client: Client, partner: Partner, actor: User
 @transaction.atomic
 def partner_relationship_update(*, relationship: PartnerRelationship, actor: User, **fields) -> PartnerRelationship:
     _ensure_can_edit(relationship.client, actor)
+    _only(fields, RELATIONSHIP_FIELDS)
     for field, value in fields.items():
         setattr(relationship, field, value)
     relationship.full_clean(validate_unique=True, validate_constraints=True)
@@ -302,11 +322,9 @@ def activity_log(
     """Put an entry on the client's timeline; a next step belongs to ``next_step_owner`` (the author by default)."""
     _ensure_can_edit(client, actor)
     if contact is not None and contact.client_id != client.pk:
-        raise TransitionError(
-            _("That contact belongs to another client."), fields={"contact": [_("Not this client's.")]}
-        )
+        raise DomainError(_("That contact belongs to another client."), fields={"contact": [_("Not this client's.")]})
     if next_step_due and not next_step:
-        raise TransitionError(_("Say what the next step is."), fields={"next_step": [_("Say what the next step is.")]})
+        raise DomainError(_("Say what the next step is."), fields={"next_step": [_("Say what the next step is.")]})
     activity = Activity(
         client=client,
         author=actor,
@@ -326,14 +344,13 @@ def activity_log(
 
 @transaction.atomic
 def next_step_complete(*, activity: Activity, actor: User) -> Activity:
+    """Mark the activity's next step done (its owner or whoever may edit the client); done twice is harmless."""
     if actor.pk != activity.next_step_owner_id:
         _ensure_can_edit(activity.client, actor)
-    updated = Activity.objects.filter(pk=activity.pk, next_step_done_at__isnull=True).update(
-        next_step_done_at=timezone.now()
-    )
-    activity.refresh_from_db()
-    if not updated and activity.next_step_done_at is None:
+    if not activity.next_step:
         raise TransitionError(_("This activity has no next step."))
+    Activity.objects.filter(pk=activity.pk, next_step_done_at__isnull=True).update(next_step_done_at=timezone.now())
+    activity.refresh_from_db()
     return activity
 
 
@@ -355,9 +372,7 @@ def request_create(
     """Record a client request; its SLA warning and due times follow from the priority in business hours."""
     _ensure_can_edit(client, actor)
     if contact is not None and contact.client_id != client.pk:
-        raise TransitionError(
-            _("That contact belongs to another client."), fields={"contact": [_("Not this client's.")]}
-        )
+        raise DomainError(_("That contact belongs to another client."), fields={"contact": [_("Not this client's.")]})
     received_at = received_at or timezone.now()
     warning_at, due_at = sla_deadlines(received_at, priority)
     request = Request(
@@ -471,8 +486,11 @@ def handover_set_status(*, handover: Handover, to: str, actor: User) -> Handover
     """The assignee (or whoever may edit the client) moves a hand-over on; the request owner hears when it is done."""
     if actor.pk != handover.assignee_id:
         _ensure_can_edit(handover.request.client, actor)
-    if handover.status in (HandoverStatus.DONE, HandoverStatus.CANCELLED):
-        raise TransitionError(_("This hand-over is finished."))
+    if to not in HANDOVER_MOVES[handover.status]:
+        raise TransitionError(
+            _("A hand-over cannot go from %(source)s to %(target)s.")
+            % {"source": handover.get_status_display(), "target": HandoverStatus(to).label}
+        )
     handover.status = to
     handover.completed_at = timezone.now() if to == HandoverStatus.DONE else None
     handover.save(update_fields=["status", "completed_at", "updated_at"])

@@ -5,12 +5,20 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
+from clients import api as clients_api
 from core import views as core_views
 
 router = DefaultRouter(trailing_slash=False)
 router.include_root_view = False
 router.register("users", accounts_api.UserViewSet, basename="user")
 router.register("notifications", accounts_api.NotificationViewSet, basename="notification")
+router.register("clients", clients_api.ClientViewSet, basename="client")
+router.register("contacts", clients_api.ContactViewSet, basename="contact")
+router.register("partners", clients_api.PartnerViewSet, basename="partner")
+router.register("partner-relationships", clients_api.PartnerRelationshipViewSet, basename="partner-relationship")
+router.register("activities", clients_api.ActivityViewSet, basename="activity")
+router.register("requests", clients_api.RequestViewSet, basename="request")
+router.register("handovers", clients_api.HandoverViewSet, basename="handover")
 
 api_v1 = [
     path("me", accounts_api.me, name="me"),

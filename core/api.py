@@ -60,8 +60,9 @@ def _flatten(detail) -> list[str]:
 
 def _validation_body(detail) -> dict:
     if isinstance(detail, dict):
-        fields = {key: _flatten(value) for key, value in detail.items() if key != "non_field_errors"}
-        general = _flatten(detail.get("non_field_errors", []))
+        general_keys = ("non_field_errors", "__all__")
+        fields = {key: _flatten(value) for key, value in detail.items() if key not in general_keys}
+        general = [message for key in general_keys for message in _flatten(detail.get(key, []))]
     else:
         fields, general = {}, _flatten(detail)
     message = " ".join(general) or _("Some fields are not valid.")

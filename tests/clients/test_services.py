@@ -10,7 +10,7 @@ from clients import services
 from clients.health import annotate_health, health_factors
 from clients.models import Activity, Client, ClientReassignment, Contact, Request
 from clients.tasks import refresh_client_status_task
-from core.errors import ConflictError, PermissionDeniedError, TransitionError
+from core.errors import ConflictError, DomainError, PermissionDeniedError, TransitionError
 from tests.factories import (
     ActivityFactory,
     ClientFactory,
@@ -201,7 +201,7 @@ def test_a_next_step_belongs_to_the_author_unless_someone_is_named(am):
 
 
 def test_a_due_date_without_a_next_step_is_refused(am):
-    with pytest.raises(TransitionError) as error:
+    with pytest.raises(DomainError) as error:
         services.activity_log(
             client=ClientFactory(owner=am), actor=am, subject="Call", next_step_due=timezone.localdate()
         )
@@ -211,7 +211,7 @@ def test_a_due_date_without_a_next_step_is_refused(am):
 
 
 def test_a_contact_of_another_client_is_refused(am):
-    with pytest.raises(TransitionError):
+    with pytest.raises(DomainError):
         services.activity_log(client=ClientFactory(owner=am), actor=am, subject="Call", contact=ContactFactory())
 
 
@@ -326,3 +326,30 @@ def test_status_follows_health_both_ways(am):
 
     assert Client.objects.get(pk=sick.pk).status == "at_risk"
     assert Client.objects.get(pk=recovered.pk).status == "active"
+
+
+def test_handover_moves_follow_the_table(am):
+    from clients.models import Handover
+
+    handover = services.handover_create(
+        request=RequestFactory(client=ClientFactory(owner=am)),
+        department=DepartmentFactory(),
+        assignee=am,
+        brief="x",
+        due_date=timezone.localdate(),
+        actor=am,
+    )
+    services.handover_set_status(handover=handover, to="in_progress", actor=am)
+
+    with pytest.raises(TransitionError):
+        services.handover_set_status(handover=Handover.objects.get(pk=handover.pk), to="open", actor=am)
+    services.handover_set_status(handover=Handover.objects.get(pk=handover.pk), to="done", actor=am)
+    with pytest.raises(TransitionError):
+        services.handover_set_status(handover=Handover.objects.get(pk=handover.pk), to="cancelled", actor=am)
+
+
+def test_partner_services_accept_only_their_fields(am):
+    from tests.factories import PartnerFactory
+
+    with pytest.raises(PermissionDeniedError):
+        services.partner_update(partner=PartnerFactory(), actor=am, id=999)
