@@ -2,6 +2,7 @@
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role, Team, User
 from clients.models import (
@@ -102,7 +103,7 @@ class RequestFilter(django_filters.FilterSet):
         empty_label=_("All requests"),
         method="by_state",
         choices=[
-            ("open", _("Open")),
+            ("open", pgettext_lazy("requests filter", "Open")),
             ("breached", _("SLA breached")),
             ("near", _("Near the SLA")),
             ("finished", _("Resolved or closed")),

@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 
 AT_RISK_BELOW = 50
 # (days without any activity, points lost), the longest first
-INACTIVITY_RULES = ((60, 30), (30, 15))
+INACTIVITY_RULES = ((90, 55), (60, 30), (30, 15))
 URGENT_POINTS_EACH = 15
 URGENT_POINTS_MAX = 30
 

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.permissions import VisibleQuerySet, has_role, sees_everything
 from clients.text import search_text
@@ -568,9 +569,9 @@ class Department(TimeStampedModel):
 
 
 class HandoverStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("hand-over status", "Open")
     IN_PROGRESS = "in_progress", _("In progress")
-    DONE = "done", _("Done")
+    DONE = "done", pgettext_lazy("hand-over status", "Done")
     CANCELLED = "cancelled", _("Cancelled")
 
 

@@ -173,10 +173,7 @@ def global_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> dict:
     if len(folded) < 2:
         return {"query": query, "clients": [], "contacts": [], "partners": [], "too_short": True}
     clients = (
-        Client.objects.visible_to(user)
-        .filter(words_filter(query))
-        .select_related("owner")
-        .order_by("name")[:limit]
+        Client.objects.visible_to(user).filter(words_filter(query)).select_related("owner").order_by("name")[:limit]
     )
     contacts = (
         Contact.objects.visible_to(user)

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,11 +77,13 @@ def _ensure_can_edit(client: Client, actor: User) -> None:
 def _set_tags(client: Client, tags: list[str] | None) -> None:
     if tags is None:
         return
-    names = sorted({tag.strip()[:50] for tag in tags if tag.strip()})
-    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
-    missing = [Tag(name=name) for name in names if name not in existing]
-    created = Tag.objects.bulk_create(missing) if missing else []
-    client.tags.set([*existing.values(), *Tag.objects.filter(name__in=[tag.name for tag in created])])
+    """Tags by name, case-insensitively: 'Retainer' reuses an existing 'retainer'."""
+    wanted = {tag.strip()[:50].lower(): tag.strip()[:50] for tag in tags if tag.strip()}
+    existing = {tag.name.lower(): tag for tag in Tag.objects.annotate(key=Lower("name")).filter(key__in=wanted)}
+    for key, name in wanted.items():
+        if key not in existing:
+            existing[key], _created = Tag.objects.get_or_create(name=name)
+    client.tags.set([existing[key] for key in wanted])
 
 
 def _bump_version(model, instance, expected_version: int | None, changes: dict) -> None:
@@ -183,7 +186,7 @@ def client_reassign(*, client: Client, to_owner: User, actor: User, note: str = 
         user=to_owner,
         title=gettext_lazy("%(client)s is now yours"),
         body=gettext_lazy(
-            "%(director)s gave you this client, with %(steps)d open next steps and %(requests)d open requests."
+            "%(director)s gave you this client. Moved with it: open next steps %(steps)d, open requests %(requests)d."
         ),
         url=url,
         params=params,

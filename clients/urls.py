@@ -8,6 +8,7 @@ urlpatterns = [
     path("clients/", views.client_list, name="list"),
     path("clients/export.csv", views.client_export, name="export"),
     path("clients/import/", import_views.client_import, name="import"),
+    path("clients/import/example.csv", import_views.client_import_example, name="import_example"),
     path("clients/new/", views.client_create, name="create"),
     path("clients/<int:pk>/", views.client_detail, name="detail"),
     path("clients/<int:pk>/edit/", views.client_edit, name="edit"),

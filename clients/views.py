@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import has_role, is_director
@@ -43,19 +44,19 @@ from core.forms import add_domain_error
 PAGE_SIZE = 25
 TABS = ("overview", "contacts", "partners", "timeline", "requests")
 CSV_COLUMNS = [
-    ("name", _("Name")),
-    ("legal_name", _("Legal name")),
-    ("tax_code", _("Tax code")),
-    ("industry", _("Industry")),
-    ("tier", _("Tier")),
-    ("status", _("Status")),
-    ("owner", _("Owner")),
-    ("team", _("Team")),
-    ("health_score", _("Health")),
-    ("open_requests", _("Open requests")),
-    ("last_activity_at", _("Last activity")),
-    ("city", _("City")),
-    ("website", _("Website")),
+    ("name", gettext_lazy("Name")),
+    ("legal_name", gettext_lazy("Legal name")),
+    ("tax_code", gettext_lazy("Tax code")),
+    ("industry", gettext_lazy("Industry")),
+    ("tier", gettext_lazy("Tier")),
+    ("status", gettext_lazy("Status")),
+    ("owner", gettext_lazy("Owner")),
+    ("team", gettext_lazy("Team")),
+    ("health_score", gettext_lazy("Health")),
+    ("open_requests", gettext_lazy("Open requests")),
+    ("last_activity_at", gettext_lazy("Last activity")),
+    ("city", gettext_lazy("City")),
+    ("website", gettext_lazy("Website")),
 ]
 
 
@@ -202,7 +203,10 @@ def client_reassign(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(client)s now belongs to %(owner)s; %(steps)d next steps and %(requests)d requests moved with it.")
+                _(
+                    "%(client)s now belongs to %(owner)s. "
+                    "Moved with it: open next steps %(steps)d, open requests %(requests)d."
+                )
                 % {
                     "client": client.name,
                     "owner": record.to_owner.full_name,

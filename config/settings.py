@@ -278,5 +278,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # In-process (eager) tasks would log a line per task; a real worker keeps its INFO lines.
+        "celery.app.trace": {"level": "WARNING" if not REDIS_URL else "INFO"},
+    },
 }

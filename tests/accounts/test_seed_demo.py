@@ -1,17 +1,68 @@
-import pytest
-from django.core.management import call_command
+import re
+from collections import Counter
+from datetime import timedelta
+from io import StringIO
 
-from accounts.models import Role, Team, User
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Notification, Role, Team, User
+from clients.health import AT_RISK_BELOW, annotate_health
+from clients.models import (
+    TAX_CODE_PATTERN,
+    Activity,
+    Client,
+    ClientStatus,
+    Contact,
+    Department,
+    Handover,
+    Industry,
+    Partner,
+    PartnerKind,
+    PartnerRelationship,
+    Priority,
+    Request,
+    RequestKind,
+    RequestStatus,
+)
+from clients.services import client_create
 
 pytestmark = pytest.mark.django_db
 
+DEMO_INDUSTRIES = {Industry.FMCG, Industry.BANKING, Industry.REAL_ESTATE, Industry.ECOMMERCE, Industry.TELECOM}
+
 
 def seed(*args) -> str:
-    from io import StringIO
-
     out = StringIO()
     call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
+
+
+def demo_user(local_part: str) -> User:
+    return User.objects.get(email=f"{local_part}@agency.example")
+
+
+def row_counts() -> dict[str, int]:
+    models = [User, Team, Client, Contact, Partner, PartnerRelationship, Activity, Request, Handover]
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def fingerprint() -> list:
+    """What a person exploring the demo sees, without ids; days rather than instants, since request_transition
+    stamps its timeline note with the moment of the run."""
+    return [
+        sorted(Client.objects.values_list("tax_code", "name", "owner__email", "status", "address")),
+        sorted(Contact.objects.values_list("client__tax_code", "full_name", "title", "email")),
+        sorted(
+            Activity.objects.values_list("client__tax_code", "kind", "subject", "occurred_at__date", "next_step_due")
+        ),
+        sorted(Request.objects.values_list("client__tax_code", "title", "priority", "status", "received_at__date")),
+        sorted(Handover.objects.values_list("request__title", "department__name", "assignee__email", "status")),
+        sorted(PartnerRelationship.objects.values_list("partner__name", "client__tax_code", "role", "value")),
+    ]
 
 
 def test_seed_demo_builds_the_agency_and_prints_the_logins():
@@ -33,20 +84,166 @@ def test_seed_demo_builds_the_agency_and_prints_the_logins():
     assert User.objects.get(email="director@agency.example").check_password("accord-demo-2026")
 
 
+def test_seed_demo_builds_forty_vietnamese_clients_owned_across_the_team():
+    output = seed("--quiet")
+
+    clients = Client.objects.select_related("owner")
+    assert clients.count() == 40
+    assert Counter(clients.values_list("industry", flat=True)) == dict.fromkeys(DEMO_INDUSTRIES, 8)
+    tax_codes = list(clients.values_list("tax_code", flat=True))
+    assert len(set(tax_codes)) == 40 and all(re.fullmatch(TAX_CODE_PATTERN, code) for code in tax_codes)
+    assert sum("-" in code for code in tax_codes) == 4  # branches
+    assert all(client.legal_name.startswith(("Công ty", "Ngân hàng", "Chi nhánh")) for client in clients)
+    assert set(clients.values_list("city", flat=True)) == {
+        "Hà Nội",
+        "TP. Hồ Chí Minh",
+        "Đà Nẵng",
+        "Hải Phòng",
+        "Cần Thơ",
+    }
+    statuses = Counter(clients.values_list("status", flat=True))
+    assert statuses == {
+        ClientStatus.ACTIVE: 31,
+        ClientStatus.PROSPECT: 6,
+        ClientStatus.AT_RISK: 2,
+        ClientStatus.CHURNED: 1,
+    }
+    assert set(clients.filter(status=ClientStatus.PROSPECT).values_list("owner__role", flat=True)) == {Role.SALES}
+    owned = Counter(clients.filter(owner__role=Role.ACCOUNT_MANAGER).values_list("owner__email", flat=True))
+    assert len(owned) == 6 and all(5 <= count <= 6 for count in owned.values())
+    assert all(client.team_id == client.owner.team_id is not None for client in clients)
+    assert clients.filter(tags__isnull=False).distinct().count() == 40
+    assert "Demo clients created: 40 clients" in output
+
+
+def test_every_client_has_two_to_four_contacts_with_someone_to_decide_and_someone_to_bill():
+    seed("--quiet")
+
+    for client in Client.objects.prefetch_related("contacts"):
+        contacts = list(client.contacts.all())
+        assert 2 <= len(contacts) <= 4, client
+        assert any(contact.is_decision_maker for contact in contacts), client
+        assert any(contact.is_billing for contact in contacts), client
+        assert any(contact.is_day_to_day for contact in contacts), client
+        assert all(contact.title and contact.email.endswith(".example") for contact in contacts), client
+    assert set(Contact.objects.values_list("preferred_language", flat=True)) == {"vi", "en"}
+    names = Contact.objects.values_list("full_name", flat=True)
+    assert sum(name != fold_ascii(name) for name in names) > len(names) * 0.8  # written with diacritics
+
+
+def fold_ascii(text: str) -> str:
+    return text.encode("ascii", "ignore").decode()
+
+
+def test_fifteen_partners_of_every_kind_work_on_the_clients():
+    seed("--quiet")
+
+    assert Partner.objects.count() == 15
+    assert set(Partner.objects.values_list("kind", flat=True)) == set(PartnerKind.values)
+    assert not Partner.objects.filter(relationships__isnull=True).exists()
+    links = PartnerRelationship.objects.select_related("client")
+    assert links.count() >= 30
+    assert not links.filter(client__status=ClientStatus.PROSPECT).exists()
+    assert {link.link for link in links} == {"direct", "indirect"}
+
+
+def test_a_year_of_timeline_leaves_every_account_manager_overdue_next_steps():
+    seed("--quiet")
+    today = timezone.localdate()
+
+    activities = Activity.objects.all()
+    assert activities.count() > 500
+    assert set(activities.values_list("kind", flat=True)) == {"call", "meeting", "email", "note", "status_report"}
+    assert activities.order_by("occurred_at").first().occurred_at < timezone.now() - timedelta(days=330)
+    assert not activities.filter(occurred_at__gt=timezone.now()).exists()
+    for manager in User.objects.filter(role=Role.ACCOUNT_MANAGER):
+        overdue = Activity.objects.open_next_steps().filter(next_step_owner=manager, next_step_due__lt=today)
+        assert overdue.count() >= 2, manager
+    assert Activity.objects.filter(next_step_done_at__isnull=False).exists()
+    assert Activity.objects.filter(author=demo_user("director"), kind="meeting").exists()  # business reviews
+
+
+def test_quiet_accounts_lose_health_and_two_fall_below_the_at_risk_line():
+    seed("--quiet")
+    now = timezone.now()
+
+    clients = annotate_health(Client.objects.all())
+    quiet = clients.filter(last_activity_at__lt=now - timedelta(days=45))
+    assert quiet.filter(status=ClientStatus.ACTIVE, last_activity_at__gte=now - timedelta(days=60)).count() == 2
+    assert quiet.filter(last_activity_at__lt=now - timedelta(days=75)).count() >= 3
+    at_risk = clients.filter(health_score__lt=AT_RISK_BELOW).exclude(status=ClientStatus.CHURNED)
+    assert sorted(at_risk.values_list("name", flat=True)) == ["Mẹ và Bé Bống", "Tài chính Nhà Mới"]
+    assert set(at_risk.values_list("status", flat=True)) == {ClientStatus.AT_RISK}
+
+
+def test_requests_cover_every_kind_priority_and_status_some_breached_some_near_the_sla():
+    seed("--quiet")
+
+    requests = Request.objects.all()
+    assert set(requests.values_list("kind", flat=True)) == set(RequestKind.values)
+    assert set(requests.values_list("priority", flat=True)) == set(Priority.values)
+    assert set(requests.values_list("status", flat=True)) == set(RequestStatus.values)
+    assert requests.open().breached().count() >= 10
+    assert requests.near_sla().count() >= 3
+    done = requests.filter(status__in=[RequestStatus.RESOLVED, RequestStatus.CLOSED])
+    assert done.count() > done.breached().count() > 0  # mostly in time, a few late
+    assert set(requests.open().breached().values_list("owner__role", flat=True)) == {Role.ACCOUNT_MANAGER}
+
+
+def test_every_department_gets_hand_overs_assigned_to_agency_people():
+    seed("--quiet")
+
+    for department in Department.objects.all():
+        assert department.handovers.count() >= 2, department
+    handovers = Handover.objects.all()
+    assert set(handovers.values_list("status", flat=True)) == {"open", "in_progress", "done", "cancelled"}
+    assert all(email.endswith("@agency.example") for email in handovers.values_list("assignee__email", flat=True))
+    assert not handovers.filter(assignee=F("request__owner")).exists()  # a colleague takes the work
+
+
 def test_seed_demo_is_idempotent():
     seed()
+    before = row_counts()
+
     output = seed()
 
-    assert User.objects.count() == 11
-    assert Team.objects.count() == 2
+    assert row_counts() == before
+    assert before["User"] == 11 and before["Team"] == 2 and before["Client"] == 40
     assert "nothing to add" in output
 
 
-def test_reset_rebuilds_from_scratch():
-    seed()
+def test_reset_rebuilds_from_scratch_with_the_same_data():
+    seed("--quiet")
+    snapshot = fingerprint()
     User.objects.filter(email="am.tung@agency.example").update(full_name="Changed")
+    Client.objects.filter(tax_code="0346425246").update(name="Changed")
+    Contact.objects.filter(client__tax_code="0145881390").first().delete()
 
-    seed("--reset")
+    output = seed("--reset", "--quiet")
 
     assert User.objects.count() == 11
     assert User.objects.get(email="am.tung@agency.example").full_name == "Phan Thanh Tùng"
+    assert Client.objects.get(tax_code="0346425246").name == "Chợ Phố"
+    assert fingerprint() == snapshot
+    assert "Demo clients created: 40 clients" in output
+
+
+def test_reset_refuses_while_demo_people_own_clients_added_later():
+    seed("--quiet")
+    manager = demo_user("am.ha")
+    client_create(actor=manager, name="Công ty Khách Thật", tax_code="0101234568")
+
+    with pytest.raises(CommandError, match="Công ty Khách Thật"):
+        seed("--reset", "--quiet")
+
+    assert Client.objects.count() == 41
+    assert User.objects.count() == 11
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_seeding_notifies_in_the_app_but_sends_no_email(capsys):
+    seed("--quiet")
+
+    assert Notification.objects.filter(emailed_at__isnull=False).exists()  # the e-mail task ran after commit
+    assert mail.outbox == []
+    assert "Subject:" not in capsys.readouterr().out

@@ -353,3 +353,13 @@ def test_partner_services_accept_only_their_fields(am):
 
     with pytest.raises(PermissionDeniedError):
         services.partner_update(partner=PartnerFactory(), actor=am, id=999)
+
+
+def test_ninety_quiet_days_alone_put_a_client_at_risk(am):
+    client = ClientFactory(owner=am)
+    Client.objects.filter(pk=client.pk).update(created_at=timezone.now() - timedelta(days=120))
+
+    scored = annotate_health(Client.objects.filter(pk=client.pk)).get()
+
+    assert scored.health_score == 45
+    assert [factor.points for factor in health_factors(scored)] == [55]

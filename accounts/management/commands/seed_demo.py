@@ -1,12 +1,18 @@
-"""Build a believable Vietnamese agency to explore Accord with: people and teams (later issues add more)."""
+"""Build a believable Vietnamese agency to explore Accord with: people, teams and their book of clients."""
 
-from django.core.management.base import BaseCommand
+import logging
+from contextlib import contextmanager
+
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import ProtectedError
+from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, Team, User
 from accounts.services import notify, team_create, user_create
+from clients.demo import reset_clients, seed_clients
 
 DEMO_PASSWORD = "accord-demo-2026"  # noqa: S105 - printed for the demo on purpose
 DEMO_DOMAIN = "agency.example"
@@ -32,30 +38,73 @@ def demo_email(local_part: str) -> str:
     return f"{local_part}@{DEMO_DOMAIN}"
 
 
+@contextmanager
+def quiet_logger(name: str):
+    """Raise a logger to WARNING for the block: eager Celery logs one INFO line per task it runs."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 class Command(BaseCommand):
     help = "Create the demo agency (idempotent). --reset deletes the demo data first."
 
     def add_arguments(self, parser):
-        parser.add_argument("--reset", action="store_true", help="Delete the demo users and teams, then rebuild.")
+        parser.add_argument(
+            "--reset", action="store_true", help="Delete the demo users, teams and clients, then rebuild."
+        )
         parser.add_argument("--quiet", action="store_true", help="Do not print the demo logins.")
 
     def handle(self, *args, reset: bool = False, quiet: bool = False, **options):
-        with transaction.atomic():
+        # The services notify people as they would in real use, and each notification is e-mailed after the
+        # commit. Dozens of demo e-mails on the console (the default EMAIL_URL) would bury the logins, so this
+        # run, and only this run, sends them nowhere; the in-app notifications stay. A separate worker (REDIS_URL
+        # set) has its own settings and sends them as configured, to the demo users' .example addresses.
+        with (
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+            quiet_logger("celery.app.trace"),
+            transaction.atomic(),
+        ):
             if reset:
                 self.reset()
-            created = self.seed_people()
-        if created:
-            self.stdout.write(self.style.SUCCESS(f"Demo agency created: {created} users."))
-        else:
-            self.stdout.write("Demo agency already present; nothing to add.")
+            people, created = self.seed_people()
+            counts = seed_clients(people)
+        self.report(created, counts)
         if not quiet:
             self.print_logins()
 
     def reset(self) -> None:
+        reset_clients()  # first: clients protect their owners, activities their authors
         Team.objects.filter(name__in=TEAM_LEADS).delete()
-        User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").delete()
+        try:
+            User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").delete()
+        except ProtectedError as error:
+            owned = sorted({str(record) for record in error.protected_objects})[:5]
+            raise CommandError(
+                "The demo users still own data created after seeding (" + ", ".join(owned) + "); "
+                "delete it first or reassign it. Nothing was reset."
+            ) from error
 
-    def seed_people(self) -> int:
+    def report(self, created_users: int, counts: dict[str, int]) -> None:
+        if not created_users and not counts["clients"]:
+            self.stdout.write("Demo agency already present; nothing to add.")
+            return
+        if created_users:
+            self.stdout.write(self.style.SUCCESS(f"Demo agency created: {created_users} users."))
+        if counts["clients"]:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Demo clients created: {clients} clients, {contacts} contacts, {partners} partners "
+                    "({partner_links} client links), {activities} activities, {requests} requests, "
+                    "{handovers} hand-overs.".format(**counts)
+                )
+            )
+
+    def seed_people(self) -> tuple[dict[str, User], int]:
         existing = set(User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").values_list("email", flat=True))
         people = {}
         for local_part, name, role, _team, language, phone in PEOPLE:
@@ -79,7 +128,7 @@ class Command(BaseCommand):
         created = len(PEOPLE) - len(existing)
         if created:
             self.welcome(people)
-        return created
+        return people, created
 
     def welcome(self, people: dict[str, User]) -> None:
         for user in people.values():
