@@ -13,6 +13,7 @@ from django.db.models import (
     Count,
     DateTimeField,
     F,
+    Func,
     IntegerField,
     OuterRef,
     QuerySet,
@@ -21,6 +22,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -40,11 +42,19 @@ class Factor:
 
 
 def annotate_health(clients: QuerySet, now=None) -> QuerySet:
-    """Add last_activity_at, open_urgent_requests and health_score (SQL, no per-row queries)."""
+    """Add last_activity_at, last_touch_at, open_urgent_requests and health_score (SQL, no per-row queries)."""
     from clients.models import OPEN_REQUEST_STATUSES, Activity, Priority, Request
 
     now = now or timezone.now()
-    last_activity = Activity.objects.filter(client=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+    activities = Activity.objects.filter(client=OuterRef("pk")).order_by()
+    last_activity = activities.order_by("-occurred_at").values("occurred_at")[:1]
+    # One look-up per client for the score: a CASE over the last_touch_at annotation would repeat its subquery once
+    # per rule, while MAX() without GROUP BY returns one row even for a client without activities.
+    last_touch = Coalesce(Func(F("occurred_at"), function="MAX"), OuterRef("created_at"))
+    rules = [
+        When(LessThan(last_touch, now - timedelta(days=days)), then=Value(points)) for days, points in INACTIVITY_RULES
+    ]
+    inactivity = activities.values(points=Case(*rules, default=Value(0), output_field=IntegerField()))
     urgent = (
         Request.objects.filter(client=OuterRef("pk"), priority=Priority.URGENT, status__in=OPEN_REQUEST_STATUSES)
         .order_by()
@@ -52,17 +62,14 @@ def annotate_health(clients: QuerySet, now=None) -> QuerySet:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    inactivity = Case(
-        *[When(last_touch_at__lt=now - timedelta(days=days), then=Value(points)) for days, points in INACTIVITY_RULES],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
     return clients.annotate(
         last_activity_at=Subquery(last_activity, output_field=DateTimeField()),
         last_touch_at=Coalesce(F("last_activity_at"), F("created_at")),
         open_urgent_requests=Coalesce(Subquery(urgent, output_field=IntegerField()), Value(0)),
         health_score=Greatest(
-            Value(100) - inactivity - Least(F("open_urgent_requests") * URGENT_POINTS_EACH, Value(URGENT_POINTS_MAX)),
+            Value(100)
+            - Subquery(inactivity, output_field=IntegerField())
+            - Least(F("open_urgent_requests") * URGENT_POINTS_EACH, Value(URGENT_POINTS_MAX)),
             Value(0),
         ),
     )

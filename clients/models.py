@@ -171,6 +171,7 @@ class Client(TimeStampedModel):
             models.Index(fields=["status"]),
             models.Index(fields=["tier"]),
             models.Index(fields=["industry"]),
+            models.Index(fields=["name", "id"], name="client_name_id"),
         ]
 
     def __str__(self) -> str:
@@ -240,7 +241,7 @@ class Contact(TimeStampedModel):
                 violation_error_message=_("Enter a valid e-mail address."),
             ),
         ]
-        indexes = [models.Index(fields=["email"])]
+        indexes = [models.Index(fields=["email"]), models.Index(fields=["full_name"], name="contact_full_name")]
 
     def __str__(self) -> str:
         return self.full_name
@@ -524,6 +525,13 @@ class Request(TimeStampedModel):
             models.Index(fields=["owner", "status", "sla_due_at"]),
             models.Index(fields=["status", "sla_due_at"]),
             models.Index(fields=["priority", "status"]),
+            models.Index(fields=["sla_due_at"], name="request_sla_due_at"),
+            # The health score counts each client's open urgent requests.
+            models.Index(
+                fields=["client"],
+                condition=Q(priority="urgent", status__in=["new", "triaged", "in_progress", "waiting_client"]),
+                name="request_open_urgent",
+            ),
         ]
 
     def __str__(self) -> str:

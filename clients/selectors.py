@@ -148,7 +148,7 @@ def my_day(*, user: User, now=None) -> dict:
     next_steps = (
         Activity.objects.open_next_steps()
         .filter(next_step_owner=user, next_step_due__lte=today + timedelta(days=1))
-        .select_related("client")
+        .select_related("client", "next_step_owner")
         .order_by("next_step_due", "pk")
     )
     mine = Request.objects.visible_to(user).filter(owner=user).select_related("client")

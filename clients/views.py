@@ -263,7 +263,14 @@ def _tab_context(request: HttpRequest, client: Client, tab: str) -> dict:
         page = Paginator(selectors.timeline(client=client), PAGE_SIZE).get_page(request.GET.get("page"))
         return {"page": page, "activity_form": ActivityForm(client=client), "query": "tab=timeline"}
     requests = selectors.request_list(user=request.user).filter(client=client).order_by("-received_at")
-    return {"requests": requests, "request_form": RequestForm(client=client), "now": now}
+    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "page": page,
+        "requests": page.object_list,
+        "query": "tab=requests",
+        "request_form": RequestForm(client=client),
+        "now": now,
+    }
 
 
 def _tab_redirect(client: Client, tab: str) -> HttpResponse:

@@ -1,0 +1,589 @@
+"""Build a large, believable agency on PostgreSQL for the benchmark: clients, contacts, partners, the timeline
+and requests, written with COPY in a few minutes.
+
+    python bench/generate.py --clients 20000 --contacts-per-client 3 --activities 500000 --requests 20000 \\
+        --partners 300 [--reset] [--seed 2026] [--allow-sqlite]
+
+Generated rows are recognisable by their tax codes (clients 999xxxxxxx, partners 998xxxxxxx): --reset deletes
+those and what hangs off them, nothing else. Owners are the demo account managers (seed_demo runs first).
+Run again at the same size, it says so and does nothing; at another size it asks for --reset.
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import Q  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import Role, User  # noqa: E402
+from clients.models import (  # noqa: E402
+    OPEN_REQUEST_STATUSES,
+    Activity,
+    Client,
+    Contact,
+    Handover,
+    Partner,
+    PartnerRelationship,
+    Request,
+    Tag,
+)
+from clients.sla import sla_deadlines  # noqa: E402
+from clients.text import fold, search_text  # noqa: E402
+
+CLIENT_TAX_PREFIX = "999"
+PARTNER_TAX_PREFIX = "998"
+HISTORY = timedelta(days=730)  # the timeline and requests cover two years
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+BRAND_FIRST = words(
+    "An Bảo Bình Đại Đông Gia Hải Hòa Hoàng Hồng Hưng Kim Minh Nam Phú Phúc Phương Quang Sao Tân Thái "
+    "Thành Thiên Tiến Trường Vạn Việt Ánh Tâm Hương Lạc Sông Trí Đức Toàn Thịnh Mai Cát Vĩnh Hiệp"
+)
+BRAND_SECOND = words(
+    "Phát Thịnh Long Khang Việt Minh Mai Sơn Hà Á Nam Lộc Tín Dương Phong Hưng Thành An Quý Xuân Đức Huy "
+    "Tường Thuận Anh Bình Châu Linh Vinh Hải Lợi Tiến Hòa Nguyên Kim Phú"
+)
+FAMILY_BRANDS = ["Nguyễn Kim", "Nguyễn Gia", "Nguyễn Hoàng", "Trần Anh", "Trần Gia", "Lê Minh", "Phạm Gia"]
+SECTORS = {
+    "fmcg": ["Foods", "Beverage", "Consumer", "Dairy", "Thực phẩm"],
+    "banking": ["Bank", "Finance", "Securities", "Insurance"],
+    "real_estate": ["Land", "Realty", "Homes", "Địa ốc"],
+    "ecommerce": ["Mart", "Retail", "Shop", "Store"],
+    "telecom": ["Telecom", "Mobile", "Net"],
+    "technology": ["Tech", "Software", "Digital", "Công nghệ"],
+    "automotive": ["Auto", "Motors", "Ô tô"],
+    "healthcare": ["Pharma", "Medical", "Clinic", "Dược phẩm"],
+    "education": ["Academy", "Education", "English"],
+    "hospitality": ["Hotels", "Travel", "Resort", "Du lịch"],
+    "other": ["Group", "Trading", "Holdings", "Logistics"],
+}
+QUALIFIERS = ["", "", "", "Group", "Việt Nam", "International", "Holdings", "Miền Bắc", "Miền Nam", "Plus", "Express"]
+CITIES = [
+    ("TP. Hồ Chí Minh", 30),
+    ("Hà Nội", 30),
+    ("Đà Nẵng", 8),
+    ("Hải Phòng", 6),
+    ("Cần Thơ", 5),
+    ("Bình Dương", 7),
+    ("Đồng Nai", 5),
+    ("Nha Trang", 3),
+    ("Huế", 3),
+    ("Quảng Ninh", 3),
+]
+# Family names with roughly their share in Viet Nam: searching "nguyen" finds many, as it does in real life.
+FAMILY_NAMES = [
+    ("Nguyễn", 38),
+    ("Trần", 11),
+    ("Lê", 9),
+    ("Phạm", 7),
+    ("Hoàng", 5),
+    ("Huỳnh", 4),
+    ("Phan", 4),
+    ("Vũ", 4),
+    ("Võ", 3),
+    ("Đặng", 2),
+    ("Bùi", 2),
+    ("Đỗ", 2),
+    ("Hồ", 2),
+    ("Ngô", 2),
+    ("Dương", 1),
+    ("Lý", 1),
+]
+MIDDLE_NAMES = ["Văn", "Thị", "Minh", "Đức", "Ngọc", "Thu", "Quốc", "Thanh", "Hồng", "Gia", "Hữu", "Thùy", "Anh"]
+GIVEN_NAMES = words(
+    "An Anh Bảo Bình Châu Chi Dũng Dung Duy Giang Hà Hải Hạnh Hiếu Hoa Hòa Hùng Hương Huy Khánh Khoa Lan "
+    "Linh Long Mai Minh My Nam Nga Ngân Nhung Phong Phúc Phương Quân Quang Sơn Tâm Thảo Thắng Thanh Trang "
+    "Trung Tú Tuấn Uyên Vân Việt Vy Yến"
+)
+TITLES = [
+    "Giám đốc Marketing",
+    "Brand Manager",
+    "Trưởng phòng Truyền thông",
+    "CMO",
+    "Kế toán trưởng",
+    "Trade Marketing Manager",
+    "Digital Lead",
+    "Giám đốc điều hành",
+    "Chuyên viên mua hàng",
+    "PR Executive",
+]
+SUBJECTS = {
+    "call": ["Gọi trao đổi về brief", "Call about the Tết campaign", "Gọi xác nhận lịch quay", "Follow-up call"],
+    "meeting": ["Họp review kế hoạch quý", "Kick-off meeting", "Họp báo cáo hiệu quả", "Workshop brand strategy"],
+    "email": ["Gửi báo giá sản xuất", "Sent the revised media plan", "Email xác nhận KPI", "Sent the recap deck"],
+    "note": ["Khách hàng đổi người phụ trách", "Budget cut expected next quarter", "Ghi chú sau sự kiện"],
+    "status_report": ["Báo cáo tuần", "Monthly status report", "Báo cáo hiệu quả chiến dịch"],
+}
+NEXT_STEPS = ["Gửi proposal", "Send revised media plan", "Hẹn lịch họp review", "Chốt ngân sách Q tới", "Send invoice"]
+REQUEST_TITLES = [
+    "Brief chiến dịch Tết",
+    "Change the KV colours",
+    "Sửa caption bài đăng",
+    "Website down after the launch",
+    "Báo giá in ấn POSM",
+    "Question about the media invoice",
+    "Thêm KOL cho chiến dịch",
+    "New TVC cut-down 15s",
+]
+ROLES = ["Nhà tài trợ sự kiện", "Media buying", "Production", "Tư vấn chiến lược", "KOL management", "In ấn"]
+PARTNER_WORDS = ["Media", "Production", "Studio", "Events", "Print", "Consulting", "Creative", "Digital", "Outdoor"]
+TAG_NAMES = ["Key account", "Retainer", "Tết campaign", "Pitching", "Digital", "OOH", "Event", "Global brand"]
+PARTNER_KINDS = ["sponsor", "consultant", "supplier", "production_house", "media_vendor", "other"]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    clients: int
+    contacts: int
+    activities: int
+    requests: int
+    partners: int
+
+
+@dataclass(frozen=True)
+class GeneratedClient:
+    id: int
+    owner_id: int
+    created_at: datetime
+    contact_ids: tuple[int, ...]
+
+
+# --- Writing rows --------------------------------------------------------------------------------------------
+
+
+def write_rows(model, columns: list[str], rows: Iterable[tuple]) -> int:
+    """COPY the rows into the model's table on PostgreSQL, executemany elsewhere; the number written.
+
+    ``rows`` may be a generator, but must not query the database: the connection is busy with the COPY.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    written = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    written += 1
+            return written
+        placeholders = ", ".join(["%s"] * len(columns))
+        batch = []
+        for row in rows:
+            batch.append(tuple(_adapt(value) for value in row))
+            if len(batch) == 5000:
+                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", batch)  # noqa: S608
+                written, batch = written + len(batch), []
+        if batch:
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", batch)  # noqa: S608
+        return written + len(batch)
+
+
+def _adapt(value):
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def reserve_ids(model, count: int) -> list[int]:
+    """Primary keys for rows written with COPY, so their children can point at them before they exist."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")  # noqa: S608
+        start = cursor.fetchone()[0] + 1
+        return list(range(start, start + count))
+
+
+@contextmanager
+def step(label: str) -> Iterator[None]:
+    print(f"  {label:<44}", end="", flush=True)
+    started = time.perf_counter()
+    yield
+    print(f"{time.perf_counter() - started:7.1f} s")
+
+
+# --- What is already there -----------------------------------------------------------------------------------
+
+
+def generated_clients():
+    return Client.objects.filter(tax_code__startswith=CLIENT_TAX_PREFIX)
+
+
+def generated_partners():
+    return Partner.objects.filter(tax_code__startswith=PARTNER_TAX_PREFIX)
+
+
+def present_sizes() -> Sizes:
+    clients = generated_clients().values("pk")
+    return Sizes(
+        clients=clients.count(),
+        contacts=Contact.objects.filter(client__in=clients).count(),
+        activities=Activity.objects.filter(client__in=clients).count(),
+        requests=Request.objects.filter(client__in=clients).count(),
+        partners=generated_partners().count(),
+    )
+
+
+def delete_generated() -> None:
+    """Children first, each with one DELETE (so 500k activities are not loaded to null their contact), then the rest
+    through the ORM, which also removes whatever else points at the generated clients."""
+    clients = generated_clients().values("pk")
+    requests = Request.objects.filter(client__in=clients)
+    with transaction.atomic():
+        Handover.objects.filter(request__in=requests.values("pk")).delete()
+        Activity.objects.filter(client__in=clients).delete()
+        requests.delete()
+        PartnerRelationship.objects.filter(Q(client__in=clients) | Q(partner__in=generated_partners())).delete()
+        Contact.objects.filter(client__in=clients).delete()
+        generated_clients().delete()
+        generated_partners().delete()
+
+
+# --- Building rows -------------------------------------------------------------------------------------------
+
+
+def weighted(pairs: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+    return [value for value, _weight in pairs], [weight for _value, weight in pairs]
+
+
+def client_name(rng: random.Random, industry: str) -> str:
+    brand = (
+        rng.choice(FAMILY_BRANDS) if rng.random() < 0.04 else f"{rng.choice(BRAND_FIRST)} {rng.choice(BRAND_SECOND)}"
+    )
+    return " ".join(part for part in (brand, rng.choice(SECTORS[industry]), rng.choice(QUALIFIERS)) if part)
+
+
+def slug(text: str) -> str:
+    return "".join(char for char in fold(text) if char.isalnum())
+
+
+def phone(rng: random.Random) -> str:
+    return f"+84 9{rng.randint(0, 9)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
+
+
+def client_rows(rng, ids, owners, now) -> Iterator[tuple]:
+    industries = list(SECTORS)
+    cities, city_weights = weighted(CITIES)
+    for number, client_id in enumerate(ids, start=1):
+        industry = rng.choice(industries)
+        name = client_name(rng, industry)
+        legal_name = f"Công ty {rng.choice(['Cổ phần', 'TNHH'])} {name}"
+        tax_code = f"{CLIENT_TAX_PREFIX}{number:07d}"
+        city = rng.choices(cities, city_weights)[0]
+        owner = owners[client_id]
+        created_at = now - timedelta(days=rng.uniform(20, 1100))
+        status = rng.choices(["active", "prospect", "at_risk", "churned"], [55, 20, 10, 15])[0]
+        yield (
+            client_id, created_at, created_at, name, legal_name, tax_code, industry,
+            rng.choices("ABC", [15, 45, 40])[0], status, rng.choices(["VND", "USD"], [9, 1])[0],
+            rng.choice([15, 30, 30, 45, 60]), f"https://{slug(name)}{number}.example", phone(rng), city,
+            f"{rng.randint(1, 300)} Đường số {rng.randint(1, 30)}, {city}", "", "",
+            search_text(name, legal_name, tax_code, city), 1, owner.pk, owner.team_id,
+        )  # fmt: skip
+
+
+CLIENT_COLUMNS = [
+    "id", "created_at", "updated_at", "name", "legal_name", "tax_code", "industry", "tier", "status",
+    "billing_currency", "payment_terms_days", "website", "phone", "city", "address", "billing_address", "notes",
+    "search_text", "version", "owner_id", "team_id",
+]  # fmt: skip
+
+
+def contact_rows(rng, clients: list[GeneratedClient], domains: dict[int, str]) -> Iterator[tuple]:
+    families, family_weights = weighted(FAMILY_NAMES)
+    for client in clients:
+        emails = set()
+        for contact_id in client.contact_ids:
+            family, given = rng.choices(families, family_weights)[0], rng.choice(GIVEN_NAMES)
+            full_name = f"{family} {rng.choice(MIDDLE_NAMES)} {given}"
+            email = f"{slug(given)}.{slug(family)}@{domains[client.id]}"
+            if email in emails:
+                email = email.replace("@", f"{len(emails)}@")
+            emails.add(email)
+            number = phone(rng)
+            yield (
+                contact_id, client.created_at, client.created_at, full_name, rng.choice(TITLES), email, number,
+                rng.choices(["vi", "en"], [4, 1])[0], rng.random() < 0.3, rng.random() < 0.2, rng.random() < 0.5,
+                "", search_text(full_name, email, number), 1, client.id,
+            )  # fmt: skip
+
+
+CONTACT_COLUMNS = [
+    "id", "created_at", "updated_at", "full_name", "title", "email", "phone", "preferred_language",
+    "is_decision_maker", "is_billing", "is_day_to_day", "notes", "search_text", "version", "client_id",
+]  # fmt: skip
+
+
+def client_weights(rng, count: int) -> list[float]:
+    """A long tail: most clients have a handful of entries, key accounts thousands, new prospects none."""
+    return [0.0 if rng.random() < 0.05 else min(rng.paretovariate(1.16), 1000.0) for _ in range(count)]
+
+
+def activity_rows(rng, clients, weights, count, account_managers, now) -> Iterator[tuple]:
+    kinds = list(SUBJECTS)
+    today = timezone.localdate(now)
+    for client in rng.choices(clients, weights, k=count):
+        start = max(client.created_at, now - HISTORY)
+        occurred_at = start + (now - start) * rng.random()
+        author_id = client.owner_id if rng.random() < 0.8 else rng.choice(account_managers)
+        kind = rng.choice(kinds)
+        next_step, due, owner_id, done_at = "", None, None, None
+        if rng.random() < 0.3:
+            next_step, owner_id = rng.choice(NEXT_STEPS), client.owner_id
+            due = timezone.localdate(occurred_at) + timedelta(days=rng.randint(1, 21))
+            overdue_days = (today - due).days
+            done_share = 0.97 if overdue_days > 7 else 0.6 if overdue_days >= 0 else 0.1
+            if rng.random() < done_share:
+                done_at = min(occurred_at + timedelta(days=rng.uniform(0.2, 20)), now)
+        contact_id = rng.choice(client.contact_ids) if client.contact_ids and rng.random() < 0.6 else None
+        yield (
+            occurred_at, occurred_at, kind, rng.choice(SUBJECTS[kind]), "" if rng.random() < 0.5 else "Đã trao đổi.",
+            occurred_at, next_step, due, done_at, author_id, owner_id, client.id, contact_id,
+        )  # fmt: skip
+
+
+ACTIVITY_COLUMNS = [
+    "created_at", "updated_at", "kind", "subject", "body", "occurred_at", "next_step", "next_step_due",
+    "next_step_done_at", "author_id", "next_step_owner_id", "client_id", "contact_id",
+]  # fmt: skip
+
+
+def request_rows(rng, clients, weights, count, now) -> Iterator[tuple]:
+    for client in rng.choices(clients, weights, k=count):
+        start = max(client.created_at, now - HISTORY)
+        received_at = start + (now - start) * rng.random()
+        priority = rng.choices(["urgent", "high", "normal", "low"], [5, 20, 55, 20])[0]
+        warning_at, due_at = sla_deadlines(received_at, priority)
+        status, resolved_at, closed_at = rng.choice(OPEN_REQUEST_STATUSES), None, None
+        if not still_open(rng, due_at, now):
+            resolved_at = resolution_time(rng, received_at, due_at, now)
+            status = "closed" if rng.random() < 0.7 else "resolved"
+            closed_at = min(resolved_at + timedelta(days=rng.uniform(0, 5)), now) if status == "closed" else None
+        contact_id = rng.choice(client.contact_ids) if client.contact_ids and rng.random() < 0.7 else None
+        kind = rng.choices(["brief", "change", "incident", "question"], [35, 35, 10, 20])[0]
+        yield (
+            received_at, received_at, kind, rng.choice(REQUEST_TITLES), "", priority, status, received_at,
+            warning_at, due_at, resolved_at, closed_at, None, 1, client.id, contact_id, client.owner_id,
+        )  # fmt: skip
+
+
+def still_open(rng, due_at: datetime, now: datetime) -> bool:
+    """Most requests not yet due are open; a few past their SLA still are, fewer the older they get."""
+    if now < due_at:
+        return rng.random() < 0.9
+    return rng.random() < (0.05 if (now - due_at).days < 30 else 0.002)
+
+
+def resolution_time(rng, received_at: datetime, due_at: datetime, now: datetime) -> datetime:
+    """Most requests are resolved in time; one in eight after the SLA."""
+    allowed = due_at - received_at
+    if rng.random() < 0.125:
+        return min(due_at + allowed * rng.uniform(0.1, 2), now)
+    return min(received_at + allowed * rng.uniform(0.1, 1), now)
+
+
+REQUEST_COLUMNS = [
+    "created_at", "updated_at", "kind", "title", "description", "priority", "status", "received_at",
+    "sla_warning_at", "sla_due_at", "resolved_at", "closed_at", "breach_notified_at", "version", "client_id",
+    "contact_id", "owner_id",
+]  # fmt: skip
+
+
+def partner_names(rng, count: int) -> list[str]:
+    taken = set(Partner.objects.values_list("name", flat=True))
+    names = []
+    while len(names) < count:
+        name = f"{rng.choice(BRAND_FIRST)} {rng.choice(BRAND_SECOND)} {rng.choice(PARTNER_WORDS)}"
+        name = name if name not in taken else f"{name} {len(names) + 1}"
+        if name not in taken:
+            taken.add(name)
+            names.append(name)
+    return names
+
+
+def partner_rows(rng, ids, names, now) -> Iterator[tuple]:
+    for number, (partner_id, name) in enumerate(zip(ids, names, strict=True), start=1):
+        tax_code, email = f"{PARTNER_TAX_PREFIX}{number:07d}", f"contact@{slug(name)}.example"
+        created_at = now - timedelta(days=rng.uniform(30, 1100))
+        yield (
+            partner_id, created_at, created_at, name, rng.choice(PARTNER_KINDS), tax_code,
+            f"https://{slug(name)}.example", email, phone(rng), "", search_text(name, tax_code, email),
+        )  # fmt: skip
+
+
+PARTNER_COLUMNS = [
+    "id", "created_at", "updated_at", "name", "kind", "tax_code", "website", "email", "phone", "notes", "search_text",
+]  # fmt: skip
+
+
+def relationship_rows(rng, clients, partner_ids, now) -> Iterator[tuple]:
+    if not partner_ids:
+        return
+    for client in clients:
+        for partner_id in rng.sample(
+            partner_ids, k=min(len(partner_ids), rng.choices([0, 1, 2, 3], [30, 35, 25, 10])[0])
+        ):
+            since = timezone.localdate(client.created_at) + timedelta(days=rng.randint(0, 60))
+            yield (
+                client.created_at, client.created_at, rng.choice(["direct", "direct", "indirect"]), rng.choice(ROLES),
+                since, rng.choices(["active", "paused", "ended"], [7, 1, 2])[0],
+                Decimal(rng.randint(1, 500) * 1_000_000), "VND", "", client.id, partner_id,
+            )  # fmt: skip
+
+
+RELATIONSHIP_COLUMNS = [
+    "created_at", "updated_at", "link", "role", "since", "status", "value", "currency", "notes", "client_id",
+    "partner_id",
+]  # fmt: skip
+
+
+def tag_rows(rng, clients, tag_ids) -> Iterator[tuple]:
+    for client in clients:
+        for tag_id in rng.sample(tag_ids, k=rng.choices([0, 1, 2], [60, 30, 10])[0]):
+            yield client.id, tag_id
+
+
+def write_clients(rng, count, contacts_per_client, account_managers, now) -> tuple[list[GeneratedClient], dict]:
+    """The clients, owned in turn by each account manager; with the contact ids reserved for each."""
+    ids = reserve_ids(Client, count)
+    owners = {client_id: account_managers[index % len(account_managers)] for index, client_id in enumerate(ids)}
+    records = [dict(zip(CLIENT_COLUMNS, row, strict=True)) for row in client_rows(rng, ids, owners, now)]
+    write_rows(Client, CLIENT_COLUMNS, ([record[column] for column in CLIENT_COLUMNS] for record in records))
+    contact_ids = iter(reserve_ids(Contact, count * contacts_per_client))
+    clients = [
+        GeneratedClient(
+            record["id"],
+            record["owner_id"],
+            record["created_at"],
+            tuple(next(contact_ids) for _ in range(contacts_per_client)),
+        )
+        for record in records
+    ]
+    return clients, {record["id"]: record["website"].removeprefix("https://") for record in records}
+
+
+# --- The run -------------------------------------------------------------------------------------------------
+
+
+def generate(sizes: Sizes, contacts_per_client: int, seed: int) -> None:
+    rng, now = random.Random(seed), timezone.now()
+    account_managers = list(User.objects.filter(role=Role.ACCOUNT_MANAGER, is_active=True).order_by("pk"))
+    if not account_managers:
+        raise SystemExit("No active account manager to own the clients: run `manage.py seed_demo` first.")
+    with transaction.atomic():
+        with step(f"{sizes.clients} clients"):
+            clients, domains = write_clients(rng, sizes.clients, contacts_per_client, account_managers, now)
+        with step(f"{sizes.contacts} contacts"):
+            write_rows(Contact, CONTACT_COLUMNS, contact_rows(rng, clients, domains))
+        with step(f"{sizes.partners} partners, their clients and tags"):
+            partner_ids = reserve_ids(Partner, sizes.partners)
+            names = partner_names(rng, len(partner_ids))
+            write_rows(Partner, PARTNER_COLUMNS, partner_rows(rng, partner_ids, names, now))
+            write_rows(PartnerRelationship, RELATIONSHIP_COLUMNS, relationship_rows(rng, clients, partner_ids, now))
+            tag_ids = [Tag.objects.get_or_create(name=name)[0].pk for name in TAG_NAMES]
+            write_rows(Client.tags.through, ["client_id", "tag_id"], tag_rows(rng, clients, tag_ids))
+        weights = client_weights(rng, len(clients))
+        manager_ids = [user.pk for user in account_managers]
+        with step(f"{sizes.activities} activities"):
+            activities = activity_rows(rng, clients, weights, sizes.activities, manager_ids, now)
+            write_rows(Activity, ACTIVITY_COLUMNS, activities)
+        with step(f"{sizes.requests} requests with their SLA"):
+            write_rows(Request, REQUEST_COLUMNS, request_rows(rng, clients, weights, sizes.requests, now))
+        if connection.vendor == "postgresql":
+            with step("foreign-key checks"), connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # runs the deferred checks now, inside the timing
+    vacuum_analyze()
+
+
+def vacuum_analyze() -> None:
+    tables = [model._meta.db_table for model in (Client, Contact, Partner, PartnerRelationship, Activity, Request)]
+    tables.append(Client.tags.through._meta.db_table)
+    with step("VACUUM ANALYZE"), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
+        else:
+            cursor.execute("ANALYZE")
+
+
+def parse_options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20000)
+    parser.add_argument("--contacts-per-client", type=int, default=3)
+    parser.add_argument("--activities", type=int, default=500000)
+    parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--partners", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same data)")
+    parser.add_argument("--reset", action="store_true", help="delete the generated rows first")
+    parser.add_argument("--allow-sqlite", action="store_true", help="run on SQLite anyway (slow)")
+    return parser.parse_args()
+
+
+def main() -> None:
+    options = parse_options()
+    if connection.vendor != "postgresql" and not options.allow_sqlite:
+        raise SystemExit(
+            f"The database is {connection.vendor}: generating this much data is meant for PostgreSQL (COPY, trigram "
+            "indexes). Set DATABASE_URL=postgres://..., or pass --allow-sqlite to insert row by row anyway."
+        )
+    wanted = Sizes(
+        options.clients,
+        options.clients * options.contacts_per_client,
+        options.activities,
+        options.requests,
+        options.partners,
+    )
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", quiet=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    present = present_sizes()
+    if present == wanted and not options.reset:
+        print(f"Generated data already present at this size ({_describe(present)}); nothing to do.")
+        return
+    if present.clients or present.partners:
+        if not options.reset:
+            raise SystemExit(f"Generated data of another size is present ({_describe(present)}): run with --reset.")
+        with step(f"delete {_describe(present)}"):
+            delete_generated()
+        vacuum_analyze()  # so the new rows reuse the space of the deleted ones
+    print(f"Generating on {connection.vendor}: {_describe(wanted)}")
+    generate(wanted, options.contacts_per_client, options.seed)
+    print(f"Done in {time.perf_counter() - started:.1f} s.")
+
+
+def _describe(sizes: Sizes) -> str:
+    return (
+        f"{sizes.clients} clients, {sizes.contacts} contacts, {sizes.activities} activities, "
+        f"{sizes.requests} requests, {sizes.partners} partners"
+    )
+
+
+if __name__ == "__main__":
+    main()
