@@ -607,5 +607,7 @@ def search(request: HttpRequest) -> HttpResponse:
     """The header's search over clients, contacts and partners; a dropdown with htmx, a page without."""
     results = selectors.global_search(user=request.user, query=request.GET.get("q", ""))
     if request.htmx:
+        if results["too_short"]:
+            return HttpResponse("")  # an emptied search box closes the dropdown
         return render(request, "clients/_search_results.html", results)
     return render(request, "clients/search.html", results)

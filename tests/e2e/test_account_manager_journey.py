@@ -81,3 +81,23 @@ def test_client_to_handover_journey(page):
     assert page.get_by_test_id("notifications-bell").inner_text().strip() == "1"
     page.get_by_test_id("notifications-bell").click()
     assert page.get_by_text("Hand-over for Creative: Key visual for Tết 2027").is_visible()
+
+
+def test_header_search_finds_a_contact_without_diacritics(page):
+    from tests.factories import ClientFactory, ContactFactory
+
+    am = UserFactory(role=Role.ACCOUNT_MANAGER, email="ha@agency.test")
+    ContactFactory(client=ClientFactory(owner=am, name="Sữa Tươi Ba Vì"), full_name="Nguyễn Thị Minh Thư")
+    sign_in(page, am.email)
+
+    page.get_by_test_id("header-search").fill("nguyen thi")
+    results = page.get_by_test_id("search-results")
+    results.get_by_text("Nguyễn Thị Minh Thư").wait_for()
+    page.keyboard.press("Escape")
+    assert results.count() == 0
+
+    page.get_by_test_id("header-search").fill("minh thu")
+    page.get_by_test_id("search-results").get_by_role("link", name="Nguyễn Thị Minh Thư").click()
+    page.wait_for_url("**/clients/*/?tab=contacts")
+    assert page.get_by_test_id("contacts-table").get_by_text("Nguyễn Thị Minh Thư").is_visible()
+    assert page.console_errors == []
