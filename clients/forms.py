@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from clients.models import (
+    CLIENT_EDITABLE_FIELDS,
+    CONTACT_EDITABLE_FIELDS,
     Activity,
     Client,
     Contact,
@@ -40,22 +42,7 @@ class ClientForm(VersionedForm):
 
     class Meta:
         model = Client
-        fields = [
-            "name",
-            "legal_name",
-            "tax_code",
-            "industry",
-            "tier",
-            "status",
-            "billing_currency",
-            "payment_terms_days",
-            "website",
-            "phone",
-            "city",
-            "address",
-            "billing_address",
-            "notes",
-        ]
+        fields = list(CLIENT_EDITABLE_FIELDS)
         widgets = {
             "address": forms.Textarea(attrs={"rows": 2}),
             "billing_address": forms.Textarea(attrs={"rows": 2}),
@@ -107,17 +94,7 @@ class ReassignForm(forms.Form):
 class ContactForm(VersionedForm):
     class Meta:
         model = Contact
-        fields = [
-            "full_name",
-            "title",
-            "email",
-            "phone",
-            "preferred_language",
-            "is_decision_maker",
-            "is_billing",
-            "is_day_to_day",
-            "notes",
-        ]
+        fields = list(CONTACT_EDITABLE_FIELDS)
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
     def _post_clean(self):

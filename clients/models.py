@@ -190,6 +190,36 @@ class Client(TimeStampedModel):
         super().save(*args, **kwargs)
 
 
+# What an owner may change on a client and a contact, in the order forms show it (services, forms and API agree).
+CLIENT_EDITABLE_FIELDS = (
+    "name",
+    "legal_name",
+    "tax_code",
+    "industry",
+    "tier",
+    "status",
+    "billing_currency",
+    "payment_terms_days",
+    "website",
+    "phone",
+    "city",
+    "address",
+    "billing_address",
+    "notes",
+)
+CONTACT_EDITABLE_FIELDS = (
+    "full_name",
+    "title",
+    "email",
+    "phone",
+    "preferred_language",
+    "is_decision_maker",
+    "is_billing",
+    "is_day_to_day",
+    "notes",
+)
+
+
 class DetailScopedQuerySet(VisibleQuerySet):
     """Rows that belong to a client: visible where the client's details are."""
 

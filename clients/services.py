@@ -14,6 +14,8 @@ from accounts.models import NotificationLevel, Role, User
 from accounts.permissions import is_director
 from accounts.services import notify
 from clients.models import (
+    CLIENT_EDITABLE_FIELDS,
+    CONTACT_EDITABLE_FIELDS,
     OPEN_REQUEST_STATUSES,
     Activity,
     Client,
@@ -32,33 +34,8 @@ from clients.models import (
 from clients.sla import sla_deadlines
 from core.errors import ConflictError, DomainError, PermissionDeniedError, TransitionError
 
-CLIENT_FIELDS = {
-    "name",
-    "legal_name",
-    "tax_code",
-    "industry",
-    "tier",
-    "status",
-    "billing_currency",
-    "payment_terms_days",
-    "website",
-    "phone",
-    "city",
-    "address",
-    "billing_address",
-    "notes",
-}
-CONTACT_FIELDS = {
-    "full_name",
-    "title",
-    "email",
-    "phone",
-    "preferred_language",
-    "is_decision_maker",
-    "is_billing",
-    "is_day_to_day",
-    "notes",
-}
+CLIENT_FIELDS = set(CLIENT_EDITABLE_FIELDS)
+CONTACT_FIELDS = set(CONTACT_EDITABLE_FIELDS)
 REQUEST_MOVES = {
     RequestStatus.NEW: {RequestStatus.TRIAGED, RequestStatus.IN_PROGRESS},
     RequestStatus.TRIAGED: {RequestStatus.IN_PROGRESS},
