@@ -8,7 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -463,7 +465,7 @@ def next_step_done(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "clients/_next_step_done.html", {"activity": activity})
     messages.success(request, _("Next step done."))
-    return redirect(request.POST.get("next") or "home")
+    return redirect(_safe_next(request) or "home")
 
 
 # --- Requests and hand-overs -------------------------------------------------------------------------------
@@ -499,6 +501,14 @@ def request_create(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Request recorded. SLA due %(due)s.") % {"due": _local(created.sla_due_at)})
             return redirect("clients:request", pk=created.pk)
     return _render_tab_with_form(request, client, "requests", request_form=form, show_request_form=True)
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    """The POSTed 'next' page if it is on this site; never an outside redirect."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return None
 
 
 def _local(moment) -> str:
@@ -592,11 +602,7 @@ def handover_status(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error.message)
         else:
             messages.success(request, _("Hand-over updated."))
-    return (
-        redirect(request.POST.get("next") or "clients:request", pk=handover.request_id)
-        if not request.POST.get("next")
-        else redirect(request.POST["next"])
-    )
+    return redirect(_safe_next(request) or reverse("clients:request", args=[handover.request_id]))
 
 
 # --- Search ------------------------------------------------------------------------------------------------

@@ -487,3 +487,21 @@ def test_directors_see_agency_breaches_on_home(client, am):
     html = client.get("/").content.decode()
 
     assert "Client service across the agency" in html and "Late KV" in html
+
+
+def test_next_step_done_refuses_an_outside_redirect(client, am):
+    activity = ActivityFactory(client=ClientFactory(owner=am), next_step="Call", next_step_due=timezone.localdate())
+    signed_in(client, am)
+
+    response = client.post(f"/activities/{activity.pk}/done/", {"next": "https://evil.example/"})
+
+    assert response.url == "/"
+
+
+def test_handover_status_goes_back_to_the_request(client, am):
+    handover = HandoverFactory(request=RequestFactory(client=ClientFactory(owner=am)))
+    signed_in(client, am)
+
+    response = client.post(f"/handovers/{handover.pk}/status/", {"to": "in_progress", "next": "//evil.example/"})
+
+    assert response.url == f"/requests/{handover.request_id}/"
