@@ -306,14 +306,14 @@ def client_rows(rng, ids, owners, now) -> Iterator[tuple]:
             rng.choices("ABC", [15, 45, 40])[0], status, rng.choices(["VND", "USD"], [9, 1])[0],
             rng.choice([15, 30, 30, 45, 60]), f"https://{slug(name)}{number}.example", phone(rng), city,
             f"{rng.randint(1, 300)} Đường số {rng.randint(1, 30)}, {city}", "", "",
-            search_text(name, legal_name, tax_code, city), 1, owner.pk, owner.team_id,
+            search_text(name, legal_name, tax_code, city), search_text(name), 1, owner.pk, owner.team_id,
         )  # fmt: skip
 
 
 CLIENT_COLUMNS = [
     "id", "created_at", "updated_at", "name", "legal_name", "tax_code", "industry", "tier", "status",
     "billing_currency", "payment_terms_days", "website", "phone", "city", "address", "billing_address", "notes",
-    "search_text", "version", "owner_id", "team_id",
+    "search_text", "search_name", "version", "owner_id", "team_id",
 ]  # fmt: skip
 
 

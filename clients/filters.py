@@ -20,7 +20,7 @@ from clients.models import (
     RequestStatus,
     Tier,
 )
-from clients.selectors import CLIENT_ORDERINGS, client_search_filter, words_filter
+from clients.selectors import CLIENT_ORDERINGS, client_name_or_detail_filter, client_search_filter
 
 ALL = _("All")
 
@@ -70,7 +70,7 @@ class ClientFilter(django_filters.FilterSet):
 class LimitedClientFilter(django_filters.FilterSet):
     """For sales, who see other people's clients by name and owner only: nothing else to filter or sort on."""
 
-    q = django_filters.CharFilter(label=_("Search"), field_name="search_text", method="search")
+    q = django_filters.CharFilter(label=_("Search"), field_name="search_name", method="search")
     owner = ClientFilter.base_filters["owner"]
     team = ClientFilter.base_filters["team"]
     sort = django_filters.ChoiceFilter(
@@ -85,7 +85,7 @@ class LimitedClientFilter(django_filters.FilterSet):
         fields = ["q", "owner", "team", "sort"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(words_filter(value))
+        return queryset.filter(client_name_or_detail_filter(user=self.request.user, query=value))
 
     sort_by = ClientFilter.sort_by
 

@@ -17,6 +17,7 @@ from clients.models import (
     Request,
     RequestStatus,
 )
+from clients.selectors import users_who_can_open
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -139,7 +140,7 @@ class ActivityForm(forms.ModelForm):
     def __init__(self, *args, client: Client, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = client.contacts.all()
-        self.fields["next_step_owner"].queryset = User.objects.filter(is_active=True).order_by("full_name")
+        self.fields["next_step_owner"].queryset = users_who_can_open(client=client)
         self.fields["next_step_owner"].help_text = _("You, if left empty.")
         self.fields["occurred_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
@@ -184,6 +185,12 @@ class HandoverForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = Department.objects.filter(is_active=True)
         self.fields["assignee"].queryset = User.objects.filter(is_active=True).order_by("full_name")
+
+    def clean_due_date(self):
+        due_date = self.cleaned_data["due_date"]
+        if due_date < timezone.localdate():
+            raise forms.ValidationError(_("The due date has passed."))
+        return due_date
 
     def _post_clean(self):
         pass

@@ -46,7 +46,8 @@ def annotate_health(clients: QuerySet, now=None) -> QuerySet:
     from clients.models import OPEN_REQUEST_STATUSES, Activity, Priority, Request
 
     now = now or timezone.now()
-    activities = Activity.objects.filter(client=OuterRef("pk")).order_by()
+    # A meeting planned for next month is no sign of life today.
+    activities = Activity.objects.filter(client=OuterRef("pk"), occurred_at__lte=now, is_system=False).order_by()
     last_activity = activities.order_by("-occurred_at").values("occurred_at")[:1]
     # One look-up per client for the score: a CASE over the last_touch_at annotation would repeat its subquery once
     # per rule, while MAX() without GROUP BY returns one row even for a client without activities.
@@ -79,9 +80,10 @@ def health_factors(client, now=None) -> list[Factor]:
     """What cost the client points, from the values ``annotate_health`` put on it."""
     now = now or timezone.now()
     factors = []
-    idle_days = (now - client.last_touch_at).days
+    idle = now - client.last_touch_at
+    idle_days = idle.days
     for days, points in INACTIVITY_RULES:
-        if idle_days > days:
+        if idle > timedelta(days=days):
             detail = ngettext("No activity for %(days)d day.", "No activity for %(days)d days.", idle_days)
             factors.append(Factor(str(_("Days since the last activity")), points, detail % {"days": idle_days}))
             break

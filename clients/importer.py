@@ -604,7 +604,12 @@ class _Validator:
                 else:
                     rows_by_email[email] = plan.row
         for batch in _batches(sorted(rows_by_email)):
-            existing = Contact.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=batch)
+            # Only among contacts the importer may see: the import must not reveal who is a contact elsewhere.
+            existing = (
+                Contact.objects.visible_to(self.actor)
+                .annotate(email_lower=Lower("email"))
+                .filter(email_lower__in=batch)
+            )
             for email in existing.values_list("email_lower", flat=True).distinct():
                 self.fail(rows_by_email[email], "contact_email", _("A contact with this e-mail already exists."))
 

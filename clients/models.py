@@ -142,6 +142,8 @@ class Client(TimeStampedModel):
     notes = models.TextField(_("notes"), blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="clients")
     search_text = models.TextField(editable=False, default="")
+    # The name alone, folded: what sales may search other people's clients by (they see names and owners only).
+    search_name = models.TextField(editable=False, default="")
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ClientQuerySet.as_manager()
@@ -182,11 +184,12 @@ class Client(TimeStampedModel):
 
     def refresh_search_text(self) -> None:
         self.search_text = search_text(self.name, self.legal_name, self.tax_code, self.city)
+        self.search_name = search_text(self.name)
 
     def save(self, *args, **kwargs):
         self.refresh_search_text()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text", "search_name"}
         super().save(*args, **kwargs)
 
 
@@ -435,6 +438,8 @@ class Activity(TimeStampedModel):
         related_name="next_steps",
     )
     next_step_done_at = models.DateTimeField(_("next step done"), null=True, blank=True)
+    # Written by Accord itself (a request changed status): on the timeline, but no sign of contact with the client.
+    is_system = models.BooleanField(default=False, editable=False)
 
     objects = ActivityQuerySet.as_manager()
 
@@ -617,8 +622,11 @@ class HandoverQuerySet(DetailScopedQuerySet):
     client_path = "request__client"
 
     def visible_to(self, user):
-        """Where the client's details are visible, and always to the person it is assigned to."""
-        return self.filter(Q(request__client__in=Client.objects.detailed_for(user).values("pk")) | Q(assignee=user.pk))
+        """Where the client's details are visible, and to its assignee while it is open."""
+        return self.filter(
+            Q(request__client__in=Client.objects.detailed_for(user).values("pk"))
+            | Q(assignee=user.pk, status__in=[HandoverStatus.OPEN, HandoverStatus.IN_PROGRESS])
+        )
 
     def open(self):
         return self.filter(status__in=[HandoverStatus.OPEN, HandoverStatus.IN_PROGRESS])

@@ -48,9 +48,18 @@ def _open_request_count() -> Subquery:
 def words_filter(query: str, field: str = "search_text") -> Q:
     """Every word of the query, diacritics ignored, somewhere in ``field``: 'nguyen thu' finds 'Nguyễn Thị Thu'."""
     condition = Q()
-    for word in fold(query).split():
+    for word in fold(query)[:100].split()[:8]:  # bounded: a pasted essay is not a query
         condition &= Q(**{f"{field}__contains": word})
     return condition
+
+
+def client_name_or_detail_filter(*, user: User, query: str, with_contacts: bool = True) -> Q:
+    """What a user may find a client by: everything for clients they may open, the name alone for the others."""
+    if not fold(query):
+        return Q()
+    detailed = Client.objects.detailed_for(user).values("pk")
+    details = client_search_filter(query) if with_contacts else words_filter(query)
+    return words_filter(query, "search_name") | (Q(pk__in=detailed) & details)
 
 
 def client_search_filter(query: str) -> Q:
@@ -65,7 +74,7 @@ def client_list(*, user: User, query: str = "", ordering: str = "name") -> Query
     """Clients the user may know about, with owner, team, health score, last activity and open requests."""
     clients = (
         Client.objects.visible_to(user)
-        .filter(client_search_filter(query))
+        .filter(client_name_or_detail_filter(user=user, query=query))
         .select_related("owner", "team")
         .prefetch_related("tags")
         .annotate(open_requests=_open_request_count())
@@ -82,6 +91,14 @@ def client_detail(*, user: User) -> QuerySet[Client]:
         .annotate(open_requests=_open_request_count())
     )
     return annotate_health(clients)
+
+
+def users_who_can_open(*, client: Client) -> QuerySet[User]:
+    """Active colleagues who may open this client: who may own its next steps (mirrors detailed_for)."""
+    team_mates = Q(team=client.team_id, role="account_manager") if client.team_id else Q(pk__in=[])
+    return User.objects.filter(
+        Q(pk=client.owner_id) | team_mates | Q(role__in=["director", "admin", "finance"]), is_active=True
+    ).order_by("full_name")
 
 
 def can_edit_client(*, user: User, client: Client) -> bool:
@@ -112,9 +129,8 @@ def request_list(*, user: User) -> QuerySet[Request]:
 def request_detail(*, user: User) -> QuerySet[Request]:
     """Requests whose client the user may open, and those handed over to them."""
     handovers = Handover.objects.select_related("department", "assignee", "created_by")
-    visible = Request.objects.filter(
-        Q(pk__in=Request.objects.visible_to(user).values("pk")) | Q(handovers__assignee=user.pk)
-    ).distinct()
+    assigned = Handover.objects.open().filter(assignee=user.pk).values("request")
+    visible = Request.objects.filter(Q(pk__in=Request.objects.visible_to(user).values("pk")) | Q(pk__in=assigned))
     return visible.select_related("client", "owner", "contact").prefetch_related(
         Prefetch("handovers", queryset=handovers)
     )
@@ -173,7 +189,10 @@ def global_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> dict:
     if len(folded) < 2:
         return {"query": query, "clients": [], "contacts": [], "partners": [], "too_short": True}
     clients = (
-        Client.objects.visible_to(user).filter(words_filter(query)).select_related("owner").order_by("name")[:limit]
+        Client.objects.visible_to(user)
+        .filter(client_name_or_detail_filter(user=user, query=query, with_contacts=False))  # contacts come below
+        .select_related("owner")
+        .order_by("name")[:limit]
     )
     contacts = (
         Contact.objects.visible_to(user)

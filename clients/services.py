@@ -1,8 +1,8 @@
 """Writes for clients: every change to an account, its contacts, partners, timeline, requests and hand-overs."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -63,12 +63,28 @@ def _set_tags(client: Client, tags: list[str] | None) -> None:
     client.tags.set([existing[key] for key in wanted])
 
 
+def _save_new(instance) -> None:
+    """Insert a validated row; a concurrent insert that took the same tax code, e-mail or name is a clear 409."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        raise ConflictError(
+            _("Someone else saved the same record a moment ago. Check the list and try again.")
+        ) from error
+
+
 def _bump_version(model, instance, expected_version: int | None, changes: dict) -> None:
     """Write ``changes`` only if nobody saved the row since ``expected_version`` was read."""
     rows = model.objects.filter(pk=instance.pk)
     if expected_version is not None:
         rows = rows.filter(version=expected_version)
-    if not rows.update(**changes, version=F("version") + 1, updated_at=timezone.now()):
+    try:
+        with transaction.atomic():
+            updated = rows.update(**changes, version=F("version") + 1, updated_at=timezone.now())
+    except IntegrityError as error:
+        raise ConflictError(_("Someone else saved the same value a moment ago. Check and try again.")) from error
+    if not updated:
         raise ConflictError(
             _("Someone else changed this record while you were editing it. Reload to see their changes.")
         )
@@ -88,7 +104,7 @@ def client_create(*, actor: User, owner: User | None = None, tags: list[str] | N
     client = Client(**{key: value for key, value in fields.items() if key in CLIENT_FIELDS}, owner=owner)
     client.team_id = owner.team_id
     client.full_clean(validate_unique=True, validate_constraints=True)
-    client.save()
+    _save_new(client)
     _set_tags(client, tags)
     return client
 
@@ -111,7 +127,12 @@ def client_update(
         setattr(client, field, value)
     client.full_clean(validate_unique=True, validate_constraints=True)
     client.refresh_search_text()
-    _bump_version(Client, client, expected_version, {**fields, "search_text": client.search_text})
+    _bump_version(
+        Client,
+        client,
+        expected_version,
+        {**fields, "search_text": client.search_text, "search_name": client.search_name},
+    )
     _set_tags(client, tags)
     client.refresh_from_db()
     return client
@@ -186,7 +207,7 @@ def contact_create(*, client: Client, actor: User, **fields) -> Contact:
     _ensure_can_edit(client, actor)
     contact = Contact(client=client, **{key: value for key, value in fields.items() if key in CONTACT_FIELDS})
     contact.full_clean(validate_unique=True, validate_constraints=True)
-    contact.save()
+    _save_new(contact)
     return contact
 
 
@@ -224,7 +245,7 @@ def partner_create(*, actor: User, **fields) -> Partner:
     _only(fields, PARTNER_FIELDS)
     partner = Partner(**fields)
     partner.full_clean(validate_unique=True, validate_constraints=True)
-    partner.save()
+    _save_new(partner)
     return partner
 
 
@@ -305,6 +326,9 @@ def activity_log(
         raise DomainError(_("That contact belongs to another client."), fields={"contact": [_("Not this client's.")]})
     if next_step_due and not next_step:
         raise DomainError(_("Say what the next step is."), fields={"next_step": [_("Say what the next step is.")]})
+    if next_step and next_step_owner and not Client.objects.detailed_for(next_step_owner).filter(pk=client.pk).exists():
+        message = _("%(name)s cannot open this client, so cannot own its next step.") % {"name": next_step_owner}
+        raise DomainError(message, fields={"next_step_owner": [message]})
     activity = Activity(
         client=client,
         author=actor,
@@ -353,7 +377,11 @@ def request_create(
     _ensure_can_edit(client, actor)
     if contact is not None and contact.client_id != client.pk:
         raise DomainError(_("That contact belongs to another client."), fields={"contact": [_("Not this client's.")]})
-    received_at = received_at or timezone.now()
+    now = timezone.now()
+    received_at = received_at or now
+    if not now - timedelta(days=366) <= received_at <= now + timedelta(minutes=10):
+        message = _("A request is received now or in the past year, not in the future.")
+        raise DomainError(message, fields={"received_at": [message]})
     warning_at, due_at = sla_deadlines(received_at, priority)
     request = Request(
         client=client,
@@ -407,6 +435,7 @@ def request_transition(*, request: Request, to: str, actor: User, note: str = ""
         client=request.client,
         author=actor,
         kind="note",
+        is_system=True,
         subject=_("Request “%(title)s”: %(source)s → %(target)s")
         % {"title": request.title, "source": source, "target": request.get_status_display()},
         body=note,
@@ -426,6 +455,7 @@ def handover_create(
 ) -> Handover:
     """Hand a request to a department's assignee, who is notified; a new request starts being worked on."""
     _ensure_can_edit(request.client, actor)
+    request = Request.objects.select_for_update().select_related("client").get(pk=request.pk)
     if not request.is_open:
         raise TransitionError(_("Only an open request can be handed over."))
     if not assignee.is_active:
@@ -441,8 +471,18 @@ def handover_create(
     handover.full_clean()
     handover.save()
     if request.status in (RequestStatus.NEW, RequestStatus.TRIAGED):
+        source = request.get_status_display()
         Request.objects.filter(pk=request.pk).update(
             status=RequestStatus.IN_PROGRESS, version=F("version") + 1, updated_at=timezone.now()
+        )
+        Activity.objects.create(
+            client=request.client,
+            author=actor,
+            kind="note",
+            is_system=True,
+            subject=_("Request “%(title)s”: %(source)s → %(target)s")
+            % {"title": request.title, "source": source, "target": RequestStatus.IN_PROGRESS.label},
+            body=_("Handed over to %(department)s.") % {"department": department.name},
         )
     notify(
         user=assignee,
@@ -466,6 +506,7 @@ def handover_set_status(*, handover: Handover, to: str, actor: User) -> Handover
     """The assignee (or whoever may edit the client) moves a hand-over on; the request owner hears when it is done."""
     if actor.pk != handover.assignee_id:
         _ensure_can_edit(handover.request.client, actor)
+    handover = Handover.objects.select_for_update().select_related("request", "department").get(pk=handover.pk)
     if to not in HANDOVER_MOVES[handover.status]:
         raise TransitionError(
             _("A hand-over cannot go from %(source)s to %(target)s.")

@@ -3,7 +3,8 @@
 import logging
 
 from celery import shared_task
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 
 from clients import services
 from clients.health import AT_RISK_BELOW, annotate_health
@@ -26,9 +27,11 @@ def refresh_client_status_task() -> dict:
     scored = annotate_health(Client.objects.filter(status__in=[ClientStatus.ACTIVE, ClientStatus.AT_RISK]))
     to_risk = scored.filter(status=ClientStatus.ACTIVE, health_score__lt=AT_RISK_BELOW).values("pk")
     recovered = scored.filter(status=ClientStatus.AT_RISK, health_score__gte=AT_RISK_BELOW).values("pk")
+    # The version moves too, so a form opened before the sweep cannot save the old status back unnoticed.
+    bump = {"version": F("version") + 1, "updated_at": timezone.now()}
     changed = {
-        "at_risk": Client.objects.filter(pk__in=to_risk).update(status=ClientStatus.AT_RISK),
-        "active": Client.objects.filter(Q(pk__in=recovered)).update(status=ClientStatus.ACTIVE),
+        "at_risk": Client.objects.filter(pk__in=to_risk).update(status=ClientStatus.AT_RISK, **bump),
+        "active": Client.objects.filter(Q(pk__in=recovered)).update(status=ClientStatus.ACTIVE, **bump),
     }
     logger.info("client status refresh: %s", changed)
     return changed

@@ -9,7 +9,7 @@ def fold(text: str | None) -> str:
     """Lower-case, strip diacritics ('Nguyễn Đức' → 'nguyen duc') and squeeze white space."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFD", str(text).translate(_EXTRA))
+    decomposed = unicodedata.normalize("NFD", str(text).replace("\x00", "").translate(_EXTRA))
     stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(stripped.lower().split())
 

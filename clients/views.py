@@ -86,7 +86,9 @@ def _editable_client_or_404(user, pk: int) -> Client:
 @login_required
 def client_list(request: HttpRequest) -> HttpResponse:
     """Search, filter, sort and page through the clients the user may see."""
-    filterset = client_filter_for(request.user)(request.GET, queryset=selectors.client_list(user=request.user))
+    filterset = client_filter_for(request.user)(
+        request.GET, queryset=selectors.client_list(user=request.user), request=request
+    )
     clients = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -106,6 +108,12 @@ def client_list(request: HttpRequest) -> HttpResponse:
     return render(request, template or "clients/client_list.html", context)
 
 
+def _cell(value) -> str:
+    """A CSV cell that Excel will not run as a formula (a name like '=HYPERLINK(...)' stays text)."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -114,7 +122,9 @@ class _Echo:
 @login_required
 def client_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered list as CSV (UTF-8 with a BOM so Excel reads Vietnamese), streamed in batches."""
-    filterset = client_filter_for(request.user)(request.GET, queryset=selectors.client_list(user=request.user))
+    filterset = client_filter_for(request.user)(
+        request.GET, queryset=selectors.client_list(user=request.user), request=request
+    )
     clients = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     limited = has_role(request.user, "sales")
     columns = [column for column in CSV_COLUMNS if not limited or column[0] in ("name", "owner")]
@@ -132,7 +142,7 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
                 if client.last_activity_at
                 else "",
             }
-            yield writer.writerow([values.get(key, getattr(client, key, "")) for key, _label in columns])
+            yield writer.writerow([_cell(values.get(key, getattr(client, key, ""))) for key, _label in columns])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -462,9 +472,10 @@ def next_step_done(request: HttpRequest, pk: int) -> HttpResponse:
         services.next_step_complete(activity=activity, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
-    if request.htmx:
-        return render(request, "clients/_next_step_done.html", {"activity": activity})
-    messages.success(request, _("Next step done."))
+    else:
+        if request.htmx:
+            return render(request, "clients/_next_step_done.html", {"activity": activity})
+        messages.success(request, _("Next step done."))
     return redirect(_safe_next(request) or "home")
 
 
@@ -519,11 +530,20 @@ def _local(moment) -> str:
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client_request = get_object_or_404(selectors.request_detail(user=request.user), pk=pk)
     can_edit = selectors.can_edit_client(user=request.user, client=client_request.client)
+    # Someone who sees this request only because it was handed to them gets their hand-over, not the account.
+    assignee_only = not Client.objects.detailed_for(request.user).filter(pk=client_request.client_id).exists()
+    handovers = [
+        handover
+        for handover in client_request.handovers.all()
+        if not assignee_only or handover.assignee_id == request.user.pk
+    ]
     return render(
         request,
         "clients/request_detail.html",
         {
             "item": client_request,
+            "handovers": handovers,
+            "assignee_only": assignee_only,
             "can_edit": can_edit,
             "moves": sorted(services.REQUEST_MOVES[client_request.status], key=RequestStatus.values.index)
             if can_edit
@@ -546,7 +566,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def request_transition(request: HttpRequest, pk: int) -> HttpResponse:
     client_request = get_object_or_404(selectors.request_detail(user=request.user), pk=pk)
     form = RequestTransitionForm(request.POST)
-    if form.is_valid():
+    if not form.is_valid():
+        messages.error(request, _("Choose a status to move the request to."))
+    else:
         try:
             services.request_transition(
                 request=client_request,
@@ -595,7 +617,9 @@ def handover_create(request: HttpRequest, pk: int) -> HttpResponse:
 def handover_status(request: HttpRequest, pk: int) -> HttpResponse:
     handover = get_object_or_404(selectors.handover_list(user=request.user), pk=pk)
     form = HandoverStatusForm(request.POST)
-    if form.is_valid():
+    if not form.is_valid():
+        messages.error(request, _("Choose what happened to the hand-over."))
+    else:
         try:
             services.handover_set_status(handover=handover, to=form.cleaned_data["to"], actor=request.user)
         except DomainError as error:

@@ -1,5 +1,7 @@
 """/api/v1/requests and /api/v1/handovers: what clients ask for, its SLA, and the work handed to departments."""
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -199,6 +201,11 @@ class HandoverSerializer(serializers.ModelSerializer):
         # Status moves only through /status.
         read_only_fields = ["status", "completed_at", "created_at", "updated_at"]
 
+    def validate_due_date(self, value):
+        if value < timezone.localdate():
+            raise serializers.ValidationError(_("The due date has passed."))
+        return value
+
 
 class HandoverStatusSerializer(serializers.Serializer):
     to = enum_field(HandoverStatus)
@@ -227,7 +234,9 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return selectors.handover_list(user=self.request.user)
 
     def _answer(self, handover: Handover, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=handover.pk)).data, status=code)
+        # The hand-over as it now is; an assignee who just finished it may no longer list it, but gets the answer.
+        fresh = Handover.objects.select_related("request__client", "department", "assignee", "created_by")
+        return Response(self.get_serializer(fresh.get(pk=handover.pk)).data, status=code)
 
     @extend_schema(
         summary="Hand a request over to a department",

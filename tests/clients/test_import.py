@@ -255,7 +255,7 @@ def test_a_tax_code_already_used_by_a_client_is_a_duplicate(account_manager):
 
 
 def test_a_contact_email_already_in_accord_is_a_duplicate_whatever_its_case(account_manager):
-    ContactFactory(email="Trang@SuaViet.example")
+    ContactFactory(email="Trang@SuaViet.example", client=ClientFactory(owner=account_manager))
     before = counts()
 
     report = clients_import(file=csv_bytes([SUA_VIET]), actor=account_manager, dry_run=False)
@@ -613,3 +613,11 @@ def test_the_example_file_is_valid_and_opens_in_excel(client, account_manager):
 
 def test_row_errors_read_like_the_command_prints_them():
     assert str(RowError(12, "tax_code", "Wrong.")) == "row 12, column tax_code: Wrong."
+
+
+def test_the_import_does_not_reveal_contacts_the_importer_may_not_see(account_manager):
+    ContactFactory(email="Trang@SuaViet.example")  # at another team's client
+
+    report = clients_import(file=csv_bytes([SUA_VIET]), actor=account_manager, dry_run=True)
+
+    assert errors_of(report) == []

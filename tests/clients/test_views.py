@@ -368,7 +368,12 @@ def test_raise_an_urgent_request_and_hand_it_to_creative(client, am):
     item = Request.objects.get()
     response = client.post(
         f"/requests/{item.pk}/handover/",
-        {"department": creative.pk, "assignee": assignee.pk, "due_date": "2026-11-25", "brief": "Response visual"},
+        {
+            "department": creative.pk,
+            "assignee": assignee.pk,
+            "due_date": (timezone.localdate() + timezone.timedelta(days=1)).isoformat(),
+            "brief": "Response visual",
+        },
     )
 
     assert item.sla_due_at == timezone.datetime(2026, 11, 24, 13, 0, tzinfo=timezone.get_default_timezone())
