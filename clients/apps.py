@@ -12,7 +12,7 @@ class ClientsConfig(AppConfig):
 
         register_home_panel(
             template="clients/home/my_day.html",
-            roles={"account_manager", "sales", "finance", "director", "admin"},
+            roles={"account_manager", "sales", "finance"},
             context=lambda user: {"my_day": selectors.my_day(user=user)},
             order=10,
         )

@@ -454,6 +454,8 @@ class Activity(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["client", "-occurred_at"]),
+            # The health score's "last contact with the client" leaves out Accord's own entries.
+            models.Index(fields=["client", "-occurred_at"], condition=Q(is_system=False), name="activity_last_contact"),
             models.Index(
                 fields=["next_step_owner", "next_step_due"],
                 condition=Q(next_step_due__isnull=False, next_step_done_at__isnull=True),

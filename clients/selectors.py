@@ -216,6 +216,12 @@ def agency_request_summary(*, user: User, now=None) -> dict:
     requests = Request.objects.visible_to(user)
     open_requests = requests.open()
     return {
+        "my_handovers": list(
+            Handover.objects.open()
+            .filter(assignee=user)
+            .select_related("request__client", "department")
+            .order_by("due_date")[:10]
+        ),
         "open": open_requests.count(),
         "breached": list(open_requests.breached(now).select_related("client", "owner").order_by("sla_due_at")[:8]),
         "breached_count": open_requests.breached(now).count(),

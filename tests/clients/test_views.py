@@ -510,3 +510,14 @@ def test_handover_status_goes_back_to_the_request(client, am):
     response = client.post(f"/handovers/{handover.pk}/status/", {"to": "in_progress", "next": "//evil.example/"})
 
     assert response.url == f"/requests/{handover.request_id}/"
+
+
+def test_finance_and_directors_see_hand_overs_assigned_to_them(client, am):
+    for role in (Role.FINANCE, Role.DIRECTOR):
+        person = UserFactory(role=role)
+        HandoverFactory(
+            request=RequestFactory(client=ClientFactory(owner=am), title=f"Check for {role}"), assignee=person
+        )
+        client.force_login(person)
+
+        assert f"Check for {role}" in client.get("/").content.decode()
