@@ -170,6 +170,21 @@ class RequestForm(forms.ModelForm):
         pass
 
 
+class RequestEditForm(VersionedForm):
+    class Meta:
+        model = Request
+        fields = ["kind", "priority", "title", "description", "contact"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+        help_texts = {"priority": _("A new priority recomputes the SLA from when the request was received.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = self.instance.client.contacts.all()
+
+    def _post_clean(self):
+        pass
+
+
 class RequestTransitionForm(forms.Form):
     to = forms.ChoiceField(choices=RequestStatus.choices)
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

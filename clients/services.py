@@ -409,6 +409,26 @@ def request_create(
     return request
 
 
+REQUEST_FIELDS = {"kind", "title", "description", "priority", "contact"}
+
+
+@transaction.atomic
+def request_update(*, request: Request, actor: User, expected_version: int | None = None, **fields) -> Request:
+    """Change a request's details; a new priority recomputes the SLA from when the request was received."""
+    _ensure_can_edit(request.client, actor)
+    _only(fields, REQUEST_FIELDS)
+    contact = fields.get("contact")
+    if contact is not None and contact.client_id != request.client_id:
+        raise DomainError(_("That contact belongs to another client."), fields={"contact": [_("Not this client's.")]})
+    changes = dict(fields)
+    if fields.get("priority", request.priority) != request.priority:
+        changes["sla_warning_at"], changes["sla_due_at"] = sla_deadlines(request.received_at, fields["priority"])
+        changes["breach_notified_at"] = None
+    _bump_version(Request, request, expected_version, changes)
+    request.refresh_from_db()
+    return request
+
+
 @transaction.atomic
 def request_transition(*, request: Request, to: str, actor: User, note: str = "") -> Request:
     """Move a request along new → triaged → in progress ⇄ waiting for the client → resolved → closed."""

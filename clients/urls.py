@@ -27,6 +27,7 @@ urlpatterns = [
     path("partners/<int:pk>/edit/", views.partner_form, name="partner_edit"),
     path("requests/", views.request_list, name="requests"),
     path("requests/<int:pk>/", views.request_detail, name="request"),
+    path("requests/<int:pk>/edit/", views.request_edit, name="request_edit"),
     path("requests/<int:pk>/move/", views.request_transition, name="request_transition"),
     path("requests/<int:pk>/handover/", views.handover_create, name="handover_create"),
     path("handovers/<int:pk>/status/", views.handover_status, name="handover_status"),

@@ -28,6 +28,7 @@ from clients.forms import (
     PartnerForm,
     ReassignForm,
     RelationshipForm,
+    RequestEditForm,
     RequestForm,
     RequestTransitionForm,
 )
@@ -559,6 +560,26 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "now": timezone.now(),
         },
     )
+
+
+@login_required
+def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client_request = get_object_or_404(selectors.request_detail(user=request.user), pk=pk)
+    if not selectors.can_edit_client(user=request.user, client=client_request.client):
+        raise PermissionDenied
+    form = RequestEditForm(request.POST or None, instance=client_request)
+    if request.method == "POST" and form.is_valid():
+        data = {key: value for key, value in form.cleaned_data.items() if key != "version"}
+        try:
+            services.request_update(
+                request=client_request, actor=request.user, expected_version=form.cleaned_data["version"], **data
+            )
+        except (DomainError, ValidationError) as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("clients:request", pk=client_request.pk)
+    return render(request, "clients/request_form.html", {"form": form, "item": client_request})
 
 
 @login_required

@@ -238,6 +238,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind" or "status": name each choice set after its own enum.
+    "ENUM_NAME_OVERRIDES": {"RequestKindEnum": "clients.models.RequestKind"},
 }
 
 # --- Background work --------------------------------------------------------------------------------------

@@ -90,6 +90,22 @@ class RequestSerializer(serializers.ModelSerializer):
         return request.sla_state()
 
 
+class RequestUpdateSerializer(serializers.ModelSerializer):
+    contact = ScopedPrimaryKeyField(scope=visible_contacts, required=False, allow_null=True)
+    version = serializers.IntegerField(
+        required=False, help_text="The version you read; if someone saved since, the answer is 409."
+    )
+
+    class Meta:
+        model = Request
+        fields = ["kind", "title", "description", "priority", "contact", "version"]
+        extra_kwargs = {
+            "kind": {"required": False},
+            "title": {"required": False},
+            "priority": {"required": False, "help_text": "A new priority recomputes the SLA from `received_at`."},
+        }
+
+
 class RequestTransitionSerializer(serializers.Serializer):
     to = enum_field(RequestStatus)
     note = serializers.CharField(required=False, allow_blank=True, default="", help_text="Kept on the timeline.")
@@ -139,6 +155,23 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data.is_valid(raise_exception=True)
         client_request = services.request_create(actor=request.user, **data.validated_data)
         return self._answer(client_request, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a request",
+        description="Kind, title, description, priority (the SLA follows) and contact. Send `version` to refuse "
+        "a stale update with 409.",
+        request=RequestUpdateSerializer,
+        responses={200: RequestSerializer, **WRITE_RESPONSES},
+    )
+    def partial_update(self, request, pk=None):
+        client_request = self.get_object()
+        ensure_client_editable(user=request.user, client=client_request.client)
+        data = RequestUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        version = fields.pop("version", None)
+        services.request_update(request=client_request, actor=request.user, expected_version=version, **fields)
+        return self._answer(client_request)
 
     @extend_schema(
         summary="Move a request on",

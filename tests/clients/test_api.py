@@ -945,3 +945,15 @@ def test_list_endpoints_query_count_does_not_grow_with_rows(api, path, role, dja
     add_rows(user, 18)
     with django_assert_num_queries(LIST_QUERIES[path]):
         assert len(api.get(path).json()["results"]) >= 20
+
+
+def test_patching_a_request_recomputes_its_sla_and_refuses_stale_versions(api, am):
+    item = RequestFactory(client=ClientFactory(owner=am), priority="low")
+    as_user(api, am)
+
+    changed = api.patch(f"/api/v1/requests/{item.pk}", {"priority": "urgent", "version": 1})
+    stale = api.patch(f"/api/v1/requests/{item.pk}", {"title": "Late edit", "version": 1})
+
+    assert changed.status_code == 200 and changed.json()["priority"] == "urgent"
+    assert changed.json()["sla_due_at"] < item.sla_due_at.isoformat() or changed.json()["version"] == 2
+    assert error_of(stale, 409)["code"] == "conflict"

@@ -521,3 +521,36 @@ def test_finance_and_directors_see_hand_overs_assigned_to_them(client, am):
         client.force_login(person)
 
         assert f"Check for {role}" in client.get("/").content.decode()
+
+
+def test_raising_the_priority_recomputes_the_sla(client, am):
+    item = RequestFactory(client=ClientFactory(owner=am), priority="low")
+    low_due = item.sla_due_at
+    client.force_login(am)
+
+    response = client.post(
+        f"/requests/{item.pk}/edit/", {"kind": "brief", "priority": "urgent", "title": item.title, "version": "1"}
+    )
+
+    item.refresh_from_db()
+    assert response.status_code == 302
+    assert item.priority == "urgent" and item.sla_due_at < low_due and item.version == 2
+
+
+def test_a_stale_request_edit_is_refused(client, am):
+    item = RequestFactory(client=ClientFactory(owner=am))
+    client.force_login(am)
+    form = {"kind": "brief", "priority": "high", "title": "First", "version": "1"}
+    client.post(f"/requests/{item.pk}/edit/", form)
+
+    response = client.post(f"/requests/{item.pk}/edit/", {**form, "title": "Stale"})
+
+    assert "Someone else changed this record" in response.content.decode()
+    assert Request.objects.get(pk=item.pk).title == "First"
+
+
+def test_a_team_mate_cannot_edit_a_request(client, am):
+    item = RequestFactory(client=ClientFactory(owner=am))
+    client.force_login(UserFactory(role=Role.ACCOUNT_MANAGER, team=am.team))
+
+    assert client.get(f"/requests/{item.pk}/edit/").status_code == 403
