@@ -790,11 +790,14 @@ def test_moving_a_request_along_and_the_move_the_rules_forbid(api, am):
     assert (client_request.status, client_request.version) == ("triaged", 2)
 
 
-def test_requests_cannot_be_edited_or_deleted_directly(api, am):
+def test_a_request_status_moves_only_by_transition_and_requests_are_not_deleted(api, am):
     client_request = RequestFactory(client=ClientFactory(owner=am))
     as_user(api, am)
 
-    assert api.patch(f"/api/v1/requests/{client_request.pk}", {"status": "closed"}).status_code == 405
+    patched = api.patch(f"/api/v1/requests/{client_request.pk}", {"status": "closed", "title": "Renamed"})
+
+    assert patched.status_code == 200 and patched.json()["status"] == "new" and patched.json()["title"] == "Renamed"
+    assert api.put(f"/api/v1/requests/{client_request.pk}", {"title": "x"}).status_code == 405
     assert api.delete(f"/api/v1/requests/{client_request.pk}").status_code == 405
 
 
