@@ -84,13 +84,18 @@ def _editable_client_or_404(user, pk: int) -> Client:
 # --- Client list, export, create, edit ---------------------------------------------------------------------
 
 
-@login_required
-def client_list(request: HttpRequest) -> HttpResponse:
-    """Search, filter, sort and page through the clients the user may see."""
+def _filtered_clients(request: HttpRequest):
+    """The list page's and the export's filter set and rows: one query shape, so both always agree."""
     filterset = client_filter_for(request.user)(
         request.GET, queryset=selectors.client_list(user=request.user), request=request
     )
-    clients = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    return filterset, (filterset.qs if filterset.is_valid() else filterset.queryset.none())
+
+
+@login_required
+def client_list(request: HttpRequest) -> HttpResponse:
+    """Search, filter, sort and page through the clients the user may see."""
+    filterset, clients = _filtered_clients(request)
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter": filterset,
@@ -123,10 +128,7 @@ class _Echo:
 @login_required
 def client_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered list as CSV (UTF-8 with a BOM so Excel reads Vietnamese), streamed in batches."""
-    filterset = client_filter_for(request.user)(
-        request.GET, queryset=selectors.client_list(user=request.user), request=request
-    )
-    clients = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    _filterset, clients = _filtered_clients(request)
     limited = has_role(request.user, "sales")
     columns = [column for column in CSV_COLUMNS if not limited or column[0] in ("name", "owner")]
     writer = csv.writer(_Echo())
