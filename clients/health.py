@@ -5,6 +5,7 @@ Factors so far (later issues add overdue receivables, renewals without a renewal
 - open urgent requests.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -41,6 +42,26 @@ class Factor:
     detail: str
 
 
+@dataclass(frozen=True)
+class HealthRule:
+    """A factor another app adds (contracts: renewals; billing: receivables), without clients importing it.
+
+    ``annotations(now)`` returns the SQL annotations it needs on clients, ``penalty()`` an integer expression over
+    them (points lost), and ``explain(client, now)`` the Factor to show, or None when it costs nothing.
+    """
+
+    annotations: Callable
+    penalty: Callable
+    explain: Callable
+
+
+RULES: list[HealthRule] = []
+
+
+def register_health_rule(rule: HealthRule) -> None:
+    RULES.append(rule)
+
+
 def annotate_health(clients: QuerySet, now=None) -> QuerySet:
     """Add last_activity_at, last_touch_at, open_urgent_requests and health_score (SQL, no per-row queries)."""
     from clients.models import OPEN_REQUEST_STATUSES, Activity, Priority, Request
@@ -63,17 +84,18 @@ def annotate_health(clients: QuerySet, now=None) -> QuerySet:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return clients.annotate(
+    clients = clients.annotate(
         last_activity_at=Subquery(last_activity, output_field=DateTimeField()),
         last_touch_at=Coalesce(F("last_activity_at"), F("created_at")),
         open_urgent_requests=Coalesce(Subquery(urgent, output_field=IntegerField()), Value(0)),
-        health_score=Greatest(
-            Value(100)
-            - Subquery(inactivity, output_field=IntegerField())
-            - Least(F("open_urgent_requests") * URGENT_POINTS_EACH, Value(URGENT_POINTS_MAX)),
-            Value(0),
-        ),
     )
+    penalty = Subquery(inactivity, output_field=IntegerField()) + Least(
+        F("open_urgent_requests") * URGENT_POINTS_EACH, Value(URGENT_POINTS_MAX)
+    )
+    for rule in RULES:
+        clients = clients.annotate(**rule.annotations(now))
+        penalty = penalty + rule.penalty()
+    return clients.annotate(health_score=Greatest(Value(100) - penalty, Value(0)))
 
 
 def health_factors(client, now=None) -> list[Factor]:
@@ -95,4 +117,5 @@ def health_factors(client, now=None) -> list[Factor]:
             client.open_urgent_requests,
         )
         factors.append(Factor(str(_("Open urgent requests")), points, detail % {"count": client.open_urgent_requests}))
+    factors.extend(factor for rule in RULES if (factor := rule.explain(client, now)) is not None)
     return factors

@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from clients import search
 from clients.health import AT_RISK_BELOW, annotate_health
 from clients.models import (
     OPEN_REQUEST_STATUSES,
@@ -187,7 +188,7 @@ def global_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> dict:
     """Clients, contacts and partners matching ``query`` (diacritics ignored), each within what the user may see."""
     folded = fold(query)
     if len(folded) < 2:
-        return {"query": query, "clients": [], "contacts": [], "partners": [], "too_short": True}
+        return {"query": query, "clients": [], "contacts": [], "partners": [], "groups": [], "too_short": True}
     clients = (
         Client.objects.visible_to(user)
         .filter(client_name_or_detail_filter(user=user, query=query, with_contacts=False))  # contacts come below
@@ -201,11 +202,13 @@ def global_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> dict:
         .order_by("full_name")[:limit]
     )
     partners = Partner.objects.visible_to(user).filter(words_filter(query)).order_by("name")[:limit]
+    groups = [{"group": group, "hits": group.search(user, query, limit)} for group in search.GROUPS]
     return {
         "query": query,
         "clients": list(clients),
         "contacts": list(contacts),
         "partners": list(partners),
+        "groups": [group for group in groups if group["hits"]],
         "too_short": False,
     }
 

@@ -152,6 +152,12 @@ ACCORD_BUSINESS_HOURS = (
 )
 ACCORD_BUSINESS_DAYS = frozenset(env.list("BUSINESS_DAYS", cast=int, default=[1, 2, 3, 4, 5]))
 ACCORD_HOLIDAYS = frozenset(env.list("HOLIDAYS", default=[]))
+# A deal untouched in a pipeline stage for longer than this many days is highlighted on the board.
+ACCORD_PIPELINE_IDLE_DAYS = {
+    "draft": env.int("PIPELINE_IDLE_DAYS_DRAFT", default=14),
+    "negotiation": env.int("PIPELINE_IDLE_DAYS_NEGOTIATION", default=14),
+    "awaiting_signature": env.int("PIPELINE_IDLE_DAYS_AWAITING_SIGNATURE", default=14),
+}
 # The address people reach Accord at; links in e-mails start with it.
 ACCORD_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("", include("accounts.urls")),
     path("", include("clients.urls")),
+    path("", include("contracts.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon),
     path("admin/", admin.site.urls),

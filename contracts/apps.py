@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class ContractsConfig(AppConfig):
     name = "contracts"
     verbose_name = _("Contracts")
+
+    def ready(self) -> None:
+        from clients.health import register_health_rule
+        from clients.search import register_search_group
+        from contracts.health import RENEWAL_RULE
+        from contracts.search import CONTRACT_SEARCH
+
+        register_health_rule(RENEWAL_RULE)
+        register_search_group(CONTRACT_SEARCH)

@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
@@ -135,3 +136,36 @@ class HandoverFactory(DjangoModelFactory):
     created_by = factory.LazyAttribute(lambda handover: handover.request.owner)
     brief = "Key visual for Tết, three directions."
     due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=3))
+
+
+class ContractFactory(DjangoModelFactory):
+    """A deal in draft for a client, owned by the client's owner."""
+
+    class Meta:
+        model = "contracts.Contract"
+
+    client = factory.SubFactory(ClientFactory)
+    owner = factory.LazyAttribute(lambda contract: contract.client.owner)
+    number = factory.Sequence(lambda n: f"HD-2026-{n + 1:05d}")
+    title = factory.Sequence(lambda n: f"Chiến dịch Tết {n}")
+    kind = "new_business"
+    stage = "draft"
+    probability = 10
+    value = Decimal("250000000")
+    currency = "VND"
+    budget = Decimal("150000000")
+    expected_close = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
+    notice_days = 30
+
+
+class ActiveContractFactory(ContractFactory):
+    """A signed, running contract: a year from the start, notice deadline computed as the service does."""
+
+    stage = "active"
+    probability = 100
+    signed_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=200))
+    start_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=180))
+    end_date = factory.LazyAttribute(lambda contract: contract.start_date + datetime.timedelta(days=364))
+    notice_deadline = factory.LazyAttribute(
+        lambda contract: contract.end_date - datetime.timedelta(days=contract.notice_days)
+    )

@@ -74,7 +74,7 @@ def test_search_page_and_htmx_dropdown(client, am, django_assert_max_num_queries
     ClientFactory(owner=am, name="Sữa Tươi Ba Vì")
     client.force_login(am)
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         dropdown = client.get("/search/?q=sua", headers={"HX-Request": "true"}).content.decode()
     page = client.get("/search/?q=sua").content.decode()
 
@@ -88,6 +88,6 @@ def test_search_query_count_does_not_grow(client, am, django_assert_num_queries)
         for index in range(count):
             ContactFactory(client=ClientFactory(owner=am, name=f"Nguyễn {count}-{index}"), full_name=f"Nguyễn {index}")
             PartnerFactory(name=f"Nguyễn Partner {count}-{index}")
-        # session, user, unread count (header context), clients, contacts, partners
-        with django_assert_num_queries(6):
+        # session, user, unread count (header context), clients, contacts, partners, contracts
+        with django_assert_num_queries(7):
             client.get("/search/?q=nguyen", headers={"HX-Request": "true"})

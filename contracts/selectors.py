@@ -1,0 +1,110 @@
+"""Reads for contracts. The board, the list, the export, the API and the dashboards start here."""
+
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+from contracts.models import PIPELINE_STAGES, Contract, CostEntry, Phase, Stage, StageChange
+from core.money import Currency
+
+BOARD_CARDS_PER_COLUMN = 50
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+
+
+def contract_list(*, user: User) -> QuerySet[Contract]:
+    """Contracts the user may see, with client, owner and team for lists and cards."""
+    return Contract.objects.visible_to(user).select_related("client", "owner", "owner__team")
+
+
+def contract_detail(*, user: User) -> QuerySet[Contract]:
+    """One contract with everything its page shows, in a fixed number of queries."""
+    costs = CostEntry.objects.select_related("department", "partner", "phase", "recorded_by")
+    phases = Phase.objects.annotate(spent=Coalesce(Sum("costs__amount"), Value(Decimal("0")), output_field=MONEY))
+    return (
+        contract_list(user=user)
+        .select_related("renewal_of", "client__owner")
+        .prefetch_related(
+            Prefetch("rounds"),
+            Prefetch("phases", queryset=phases),
+            Prefetch("costs", queryset=costs),
+            Prefetch("stage_changes", queryset=StageChange.objects.select_related("actor")),
+        )
+    )
+
+
+def weighted_value_expression():
+    return ExpressionWrapper(F("value") * F("probability") / Value(Decimal(100)), output_field=MONEY)
+
+
+def pipeline_columns(contracts: QuerySet[Contract], *, cards: int = BOARD_CARDS_PER_COLUMN) -> list[dict]:
+    """The board's columns: per pipeline stage, the count, and total and weighted value per currency (in SQL),
+    and the first ``cards`` deals by expected close. Three queries per column at most, whatever the row count."""
+    open_deals = contracts.filter(stage__in=PIPELINE_STAGES)
+    totals = defaultdict(dict)
+    counts = {}
+    for row in (
+        open_deals.order_by()
+        .values("stage", "currency")
+        .annotate(n=Count("pk"), total=Sum("value"), weighted=Sum(weighted_value_expression()))
+    ):
+        totals[row["stage"]][row["currency"]] = {"total": row["total"], "weighted": row["weighted"]}
+        counts[row["stage"]] = counts.get(row["stage"], 0) + row["n"]
+    columns = []
+    for stage in PIPELINE_STAGES:
+        deals = list(open_deals.filter(stage=stage).order_by(F("expected_close").asc(nulls_last=True), "pk")[:cards])
+        columns.append(
+            {
+                "stage": stage,
+                "label": Stage(stage).label,
+                "count": counts.get(stage, 0),
+                "totals": [
+                    {"currency": currency, **totals[stage][currency]}
+                    for currency in Currency.values
+                    if currency in totals[stage]
+                ],
+                "deals": deals,
+            }
+        )
+    return columns
+
+
+def is_idle(contract: Contract, now=None) -> bool:
+    """Untouched in its pipeline stage for longer than the stage allows (settings.ACCORD_PIPELINE_IDLE_DAYS)."""
+    from contracts.services import idle_days_allowed
+
+    now = now or timezone.now()
+    return contract.stage in PIPELINE_STAGES and now - contract.stage_changed_at > timedelta(
+        days=idle_days_allowed(contract.stage)
+    )
+
+
+def budget_summary(contract: Contract) -> dict:
+    """Budget against actual costs, margin (value − costs) and ROI (margin ÷ costs), from prefetched costs."""
+    spent = sum((cost.amount for cost in contract.costs.all()), Decimal("0"))
+    margin = contract.value - spent
+    return {
+        "budget": contract.budget,
+        "spent": spent,
+        "remaining": contract.budget - spent,
+        "used_percent": int(spent * 100 / contract.budget) if contract.budget else None,
+        "margin": margin,
+        "roi_percent": (margin * 100 / spent).quantize(Decimal("0.1")) if spent else None,
+        "warning": "over"
+        if contract.budget and spent >= contract.budget
+        else ("near" if contract.budget and spent * 100 >= contract.budget * 80 else None),
+    }
+
+
+def expiring_contracts(*, user: User, within_days: int = 90) -> QuerySet[Contract]:
+    """Active contracts whose notice deadline is within ``within_days``, soonest first, with renewal status."""
+    return (
+        contract_list(user=user)
+        .expiring(within_days=within_days)
+        .select_related("successor")
+        .order_by("notice_deadline", "pk")
+    )
