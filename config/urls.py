@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from accounts import api as accounts_api
 from accounts import views as accounts_views
 from clients import api as clients_api
+from contracts import api as contracts_api
 from core import views as core_views
 
 router = DefaultRouter(trailing_slash=False)
@@ -19,6 +20,8 @@ router.register("partner-relationships", clients_api.PartnerRelationshipViewSet,
 router.register("activities", clients_api.ActivityViewSet, basename="activity")
 router.register("requests", clients_api.RequestViewSet, basename="request")
 router.register("handovers", clients_api.HandoverViewSet, basename="handover")
+router.register("contracts", contracts_api.ContractViewSet, basename="contract")
+router.register("phases", contracts_api.PhaseViewSet, basename="phase")
 
 api_v1 = [
     path("me", accounts_api.me, name="me"),

@@ -65,7 +65,7 @@ class ContractQuerySet(VisibleQuerySet):
         if sees_everything(user) or has_role(user, "finance"):
             return self.all()
         if has_role(user, "sales"):
-            return self.filter(Q(stage__in=PIPELINE_STAGES) | Q(owner=user))
+            return self.filter(Q(stage__in=PIPELINE_STAGES) | Q(owner=user) | Q(client__owner=user))
         return self.filter(Q(client__in=Client.objects.detailed_for(user).values("pk")) | Q(owner=user))
 
     def editable_by(self, user) -> "ContractQuerySet":
@@ -156,6 +156,7 @@ class Contract(TimeStampedModel):
                 | Q(start_date__isnull=True)
                 | Q(end_date__gte=models.F("start_date")),
                 name="contract_ends_after_it_starts",
+                violation_error_message=_("The end comes before the start."),
             ),
             models.CheckConstraint(
                 condition=~Q(stage="active")
@@ -265,6 +266,22 @@ class Phase(TimeStampedModel):
         ordering = ["order", "id"]
         verbose_name = _("phase")
         verbose_name_plural = _("phases")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_end__isnull=True)
+                | Q(planned_start__isnull=True)
+                | Q(planned_end__gte=models.F("planned_start")),
+                name="phase_planned_end_after_start",
+                violation_error_message=_("The planned end comes before the planned start."),
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_end__isnull=True)
+                | Q(actual_start__isnull=True)
+                | Q(actual_end__gte=models.F("actual_start")),
+                name="phase_actual_end_after_start",
+                violation_error_message=_("The actual end comes before the actual start."),
+            ),
+        ]
 
 
 class CostEntry(TimeStampedModel):

@@ -176,10 +176,12 @@ def contract_move(
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if expected_version is not None and contract.version != expected_version:
         raise ConflictError(_("Someone else moved or changed this contract first. Reload to see it."))
-    contract.signed_at = signed_at or contract.signed_at
-    contract.start_date = start_date or contract.start_date
-    contract.end_date = end_date or contract.end_date
+    if to == Stage.ACTIVE:  # signing is when the dates are set; other moves keep the terms as they are
+        contract.signed_at = signed_at or contract.signed_at
+        contract.start_date = start_date or contract.start_date
+        contract.end_date = end_date or contract.end_date
     check_move(contract, to, actor, lost_reason=lost_reason, note=note)
+    contract.full_clean(exclude=["number"])
     source = contract.stage
     now = timezone.now()
     StageChange.objects.create(contract=contract, source=source, target=to, actor=actor, note=note, changed_at=now)
@@ -207,7 +209,7 @@ def _mark_renewed(predecessor_id: int, actor: User) -> None:
             note=_("The renewal was signed."),
         )
         Contract.objects.filter(pk=predecessor.pk).update(
-            stage=Stage.RENEWED, stage_changed_at=timezone.now(), version=F("version") + 1
+            stage=Stage.RENEWED, stage_changed_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
         )
 
 
@@ -262,10 +264,13 @@ def round_record(
     discount_percent: Decimal = Decimal("0"),
     payment_terms_days: int = 30,
     scope_summary: str = "",
+    expected_version: int | None = None,
 ) -> NegotiationRound:
-    """Record an offer or counter-offer; the deal's value follows the latest round."""
+    """Record an offer or counter-offer; the deal's value and payment terms follow the latest round."""
     _ensure_can_edit(contract, actor)
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if expected_version is not None and contract.version != expected_version:
+        raise ConflictError(_("Someone else changed this contract first. Reload to see it."))
     if contract.stage not in (Stage.DRAFT, Stage.NEGOTIATION, Stage.AWAITING_SIGNATURE):
         raise TransitionError(_("Rounds are recorded before the contract is signed."))
     number = (contract.rounds.order_by("-number").values_list("number", flat=True).first() or 0) + 1
