@@ -27,6 +27,8 @@ class NavItem:
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Home"), "home", "house"),
     NavItem(_("Clients"), "clients:list", "buildings", active_prefix="/clients/"),
+    NavItem(_("Pipeline"), "contracts:pipeline", "kanban", active_prefix="/pipeline/"),
+    NavItem(_("Contracts"), "contracts:list", "file-earmark-text", active_prefix="/contracts/"),
     NavItem(_("Requests"), "clients:requests", "inbox", active_prefix="/requests/"),
     NavItem(_("Partners"), "clients:partners", "diagram-3", active_prefix="/partners/"),
     NavItem(_("People"), "accounts:people", "people", active_prefix="/people/"),

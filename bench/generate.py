@@ -1,12 +1,14 @@
-"""Build a large, believable agency on PostgreSQL for the benchmark: clients, contacts, partners, the timeline
-and requests, written with COPY in a few minutes.
+"""Build a large, believable agency on PostgreSQL for the benchmark: clients, contacts, partners, the timeline,
+requests and contracts, written with COPY in a few minutes.
 
     python bench/generate.py --clients 20000 --contacts-per-client 3 --activities 500000 --requests 20000 \\
-        --partners 300 [--reset] [--seed 2026] [--allow-sqlite]
+        --partners 300 --contracts 100000 [--reset] [--seed 2026] [--allow-sqlite]
 
-Generated rows are recognisable by their tax codes (clients 999xxxxxxx, partners 998xxxxxxx): --reset deletes
-those and what hangs off them, nothing else. Owners are the demo account managers (seed_demo runs first).
-Run again at the same size, it says so and does nothing; at another size it asks for --reset.
+Generated rows are recognisable by their tax codes (clients 999xxxxxxx, partners 998xxxxxxx) and contract numbers
+(BENCH-xxxxxxx, on generated clients only): --reset deletes those and what hangs off them, nothing else. Owners are
+the demo account managers (seed_demo runs first); a share of the open deals belongs to the demo sales people.
+Run again at the same size, it says so and does nothing; at another size it asks for --reset, except when only the
+number of contracts differs: then it replaces the generated contracts and leaves the rest.
 """
 
 import argparse
@@ -16,8 +18,8 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -47,10 +49,21 @@ from clients.models import (  # noqa: E402
 )
 from clients.sla import sla_deadlines  # noqa: E402
 from clients.text import fold, search_text  # noqa: E402
+from contracts.models import (  # noqa: E402
+    DEFAULT_PROBABILITY,
+    BudgetAlert,
+    Contract,
+    CostEntry,
+    NegotiationRound,
+    Phase,
+    RenewalReminder,
+    StageChange,
+)
 
 CLIENT_TAX_PREFIX = "999"
 PARTNER_TAX_PREFIX = "998"
 HISTORY = timedelta(days=730)  # the timeline and requests cover two years
+CONTRACT_NUMBER_PREFIX = "BENCH-"
 
 
 def words(text: str) -> list[str]:
@@ -160,6 +173,7 @@ class Sizes:
     activities: int
     requests: int
     partners: int
+    contracts: int = 0
 
 
 @dataclass(frozen=True)
@@ -249,7 +263,25 @@ def present_sizes() -> Sizes:
         activities=Activity.objects.filter(client__in=clients).count(),
         requests=Request.objects.filter(client__in=clients).count(),
         partners=generated_partners().count(),
+        contracts=generated_contracts().count(),
     )
+
+
+def generated_contracts():
+    return Contract.objects.filter(client__in=generated_clients().values("pk"))
+
+
+def delete_generated_contracts() -> None:
+    """What hangs off the contracts with one DELETE per table, then the contracts themselves in one statement
+    (the ORM would load 100k of them to resolve ``renewal_of``, which points from contract to contract)."""
+    contracts = generated_contracts().values("pk")
+    with transaction.atomic():
+        for model in (RenewalReminder, BudgetAlert, CostEntry, Phase, NegotiationRound, StageChange):
+            model.objects.filter(contract__in=contracts).delete()
+        table = connection.ops.quote_name(Contract._meta.db_table)
+        sql, params = generated_clients().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE client_id IN ({sql})", params)  # noqa: S608
 
 
 def delete_generated() -> None:
@@ -258,6 +290,7 @@ def delete_generated() -> None:
     clients = generated_clients().values("pk")
     requests = Request.objects.filter(client__in=clients)
     with transaction.atomic():
+        delete_generated_contracts()  # contracts protect their clients
         Handover.objects.filter(request__in=requests.values("pk")).delete()
         Activity.objects.filter(client__in=clients).delete()
         requests.delete()
@@ -366,13 +399,13 @@ def activity_rows(rng, clients, weights, count, account_managers, now) -> Iterat
         contact_id = rng.choice(client.contact_ids) if client.contact_ids and rng.random() < 0.6 else None
         yield (
             occurred_at, occurred_at, kind, rng.choice(SUBJECTS[kind]), "" if rng.random() < 0.5 else "Đã trao đổi.",
-            occurred_at, next_step, due, done_at, author_id, owner_id, client.id, contact_id,
+            occurred_at, next_step, due, done_at, author_id, owner_id, client.id, contact_id, False,
         )  # fmt: skip
 
 
 ACTIVITY_COLUMNS = [
     "created_at", "updated_at", "kind", "subject", "body", "occurred_at", "next_step", "next_step_due",
-    "next_step_done_at", "author_id", "next_step_owner_id", "client_id", "contact_id",
+    "next_step_done_at", "author_id", "next_step_owner_id", "client_id", "contact_id", "is_system",
 ]  # fmt: skip
 
 
@@ -471,6 +504,128 @@ def tag_rows(rng, clients, tag_ids) -> Iterator[tuple]:
             yield client.id, tag_id
 
 
+# --- Contracts -----------------------------------------------------------------------------------------------
+
+# Shares of the contracts per stage, in percent: 30 % active, as the issue's benchmark asks, the rest spread over
+# the pipeline and the ended stages. Each renewed contract has an active successor (kind renewal) on its client.
+CONTRACT_STAGES = [
+    ("active", 30), ("draft", 12), ("negotiation", 10), ("awaiting_signature", 6), ("renewed", 12), ("expired", 15),
+    ("terminated", 3), ("lost", 12),
+]  # fmt: skip
+SIGNED_STAGES = {"active", "renewed", "expired", "terminated"}
+CAMPAIGNS = [
+    "Chiến dịch Tết", "Retainer thương hiệu", "Ra mắt sản phẩm mới", "Performance", "Social always-on",
+    "Sự kiện mở bán", "TVC và OOH", "KOL và livestream", "Brand PR", "Activation tại điểm bán", "Digital retainer",
+]  # fmt: skip
+LOST_REASONS = ["Chọn agency khác", "Ngân sách bị cắt", "Price too high", "Dự án tạm dừng", "No decision"]
+CONTRACT_LENGTHS = [180, 365, 365, 365, 730]
+NOTICE_DAYS = [0, 15, 30, 30, 30, 60, 90]
+
+
+def contract_stages(rng, count: int) -> list[str]:
+    """``count`` stages in the shares above, shuffled so that every stage is spread over the whole id range."""
+    stages = []
+    for stage, share in CONTRACT_STAGES:
+        stages += [stage] * (count * share // 100)
+    stages += ["draft"] * (count - len(stages))
+    rng.shuffle(stages)
+    return stages
+
+
+def contract_rows(rng, ids, clients, sales_ids, now) -> Iterator[tuple]:
+    """One row per id: renewed contracts paired with an active successor on the same client, the rest alone."""
+    stages = contract_stages(rng, len(ids))
+    today = timezone.localdate(now)
+    owners = {client.id: client.owner_id for client in clients}
+    client_of = [rng.choice(clients).id for _ in ids]
+    successors = dict(
+        zip(
+            (index for index, stage in enumerate(stages) if stage == "renewed"),
+            (index for index, stage in enumerate(stages) if stage == "active"),
+            strict=False,
+        )
+    )
+    predecessors = {successor: predecessor for predecessor, successor in successors.items()}
+    for predecessor, successor in successors.items():
+        client_of[successor] = client_of[predecessor]
+    starts = {}  # a successor's start, which its predecessor's dates follow from; running today, however long
+    for index, stage in enumerate(stages):
+        if stage == "active" and index in predecessors:
+            starts[index] = today - timedelta(days=rng.randint(0, min(CONTRACT_LENGTHS) - 1))
+    for index, (contract_id, stage) in enumerate(zip(ids, stages, strict=True)):
+        owner_id = owners[client_of[index]]
+        if stage not in SIGNED_STAGES and sales_ids and rng.random() < 0.15:
+            owner_id = rng.choice(sales_ids)
+        renewal_of = ids[predecessors[index]] if index in predecessors else None
+        start = starts.get(index)
+        if index in successors:
+            start = starts[successors[index]] - timedelta(days=365)
+        yield contract_row(rng, contract_id, index, stage, client_of[index], owner_id, renewal_of, start, now, today)
+
+
+def contract_row(rng, contract_id, index, stage, client_id, owner_id, renewal_of, start, now, today) -> tuple:
+    currency = "USD" if rng.random() < 0.08 else "VND"
+    value = Decimal(rng.randint(5, 5000) * 100) if currency == "USD" else Decimal(rng.randint(50, 10_000) * 1_000_000)
+    budget = (value * Decimal(rng.randint(50, 75)) / 100).quantize(Decimal("1"))
+    signed_at = start_date = end_date = notice_deadline = None
+    notice_days, lost_reason = rng.choice(NOTICE_DAYS), ""
+    if stage in SIGNED_STAGES:
+        start_date, end_date = signed_dates(rng, stage, start, today)
+        signed_at = at_random_time(rng, start_date - timedelta(days=rng.randint(3, 30)))
+        notice_deadline = end_date - timedelta(days=notice_days)
+        created_at = signed_at - timedelta(days=rng.uniform(10, 90))
+        stage_changed_at = signed_at if stage == "active" else min(at_random_time(rng, end_date), now)
+        expected_close = timezone.localdate(signed_at)
+    else:
+        created_at = now - timedelta(days=rng.uniform(1, 120))
+        stage_changed_at = created_at + (now - created_at) * rng.random()
+        expected_close = today + timedelta(days=rng.randint(-30, 120))
+        if stage == "lost":
+            lost_reason = rng.choice(LOST_REASONS)
+    kind = "renewal" if renewal_of else rng.choices(["new_business", "upsell"], [7, 3])[0]
+    return (
+        contract_id, created_at, stage_changed_at, client_id, owner_id, f"{CONTRACT_NUMBER_PREFIX}{index + 1:07d}",
+        f"{rng.choice(CAMPAIGNS)} {timezone.localdate(created_at).year}", kind, stage, stage_changed_at, value,
+        currency, budget, rng.choice(["one_off", "monthly_retainer", "milestones"]), rng.choice([15, 30, 30, 45, 60]),
+        DEFAULT_PROBABILITY[stage], expected_close, signed_at, start_date, end_date, rng.random() < 0.2, notice_days,
+        notice_deadline, renewal_of, lost_reason, "", 1,
+    )  # fmt: skip
+
+
+def signed_dates(rng, stage: str, start: date | None, today: date) -> tuple[date, date]:
+    """Start and end: active contracts are running today; renewed and expired ones ended; terminated ones either."""
+    length = timedelta(days=rng.choice(CONTRACT_LENGTHS) - 1)
+    if start is None and stage == "active":
+        start = today - timedelta(days=rng.randint(0, length.days))
+    elif start is None:
+        start = today - length - timedelta(days=rng.randint(1 if stage != "terminated" else -150, 700))
+    return start, start + (timedelta(days=364) if stage in ("renewed",) else length)
+
+
+def at_random_time(rng, day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time())) + timedelta(hours=rng.uniform(8, 18))
+
+
+CONTRACT_COLUMNS = [
+    "id", "created_at", "updated_at", "client_id", "owner_id", "number", "title", "kind", "stage", "stage_changed_at",
+    "value", "currency", "budget", "billing_schedule", "payment_terms_days", "probability", "expected_close",
+    "signed_at", "start_date", "end_date", "auto_renew", "notice_days", "notice_deadline", "renewal_of_id",
+    "lost_reason", "scope", "version",
+]  # fmt: skip
+
+
+def write_contracts(rng, count: int, clients: list[GeneratedClient], now) -> None:
+    sales_ids = list(User.objects.filter(role=Role.SALES, is_active=True).order_by("pk").values_list("pk", flat=True))
+    ids = reserve_ids(Contract, count)
+    write_rows(Contract, CONTRACT_COLUMNS, contract_rows(rng, ids, clients, sales_ids, now))
+
+
+def stored_clients() -> list[GeneratedClient]:
+    """The generated clients already in the database (to add contracts to them alone)."""
+    rows = generated_clients().order_by("pk").values_list("pk", "owner_id", "created_at")
+    return [GeneratedClient(pk, owner_id, created_at, ()) for pk, owner_id, created_at in rows]
+
+
 def write_clients(rng, count, contacts_per_client, account_managers, now) -> tuple[list[GeneratedClient], dict]:
     """The clients, owned in turn by each account manager; with the contact ids reserved for each."""
     ids = reserve_ids(Client, count)
@@ -517,14 +672,33 @@ def generate(sizes: Sizes, contacts_per_client: int, seed: int) -> None:
             write_rows(Activity, ACTIVITY_COLUMNS, activities)
         with step(f"{sizes.requests} requests with their SLA"):
             write_rows(Request, REQUEST_COLUMNS, request_rows(rng, clients, weights, sizes.requests, now))
-        if connection.vendor == "postgresql":
-            with step("foreign-key checks"), connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # runs the deferred checks now, inside the timing
+        with step(f"{sizes.contracts} contracts"):
+            write_contracts(random.Random(f"{seed}:contracts"), sizes.contracts, clients, now)
+        check_foreign_keys()
     vacuum_analyze()
 
 
+def generate_contracts(count: int, seed: int) -> None:
+    """Only the contracts, on the generated clients already there."""
+    clients = stored_clients()
+    if not clients:
+        raise SystemExit("No generated clients to give contracts to: generate the clients first.")
+    with transaction.atomic():
+        with step(f"{count} contracts"):
+            write_contracts(random.Random(f"{seed}:contracts"), count, clients, timezone.now())
+        check_foreign_keys()
+    vacuum_analyze()
+
+
+def check_foreign_keys() -> None:
+    if connection.vendor == "postgresql":
+        with step("foreign-key checks"), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # runs the deferred checks now, inside the timing
+
+
 def vacuum_analyze() -> None:
-    tables = [model._meta.db_table for model in (Client, Contact, Partner, PartnerRelationship, Activity, Request)]
+    models = (Client, Contact, Partner, PartnerRelationship, Activity, Request, Contract)
+    tables = [model._meta.db_table for model in models]
     tables.append(Client.tags.through._meta.db_table)
     with step("VACUUM ANALYZE"), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -540,8 +714,10 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--activities", type=int, default=500000)
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--partners", type=int, default=300)
+    parser.add_argument("--contracts", type=int, default=100000, help="30 %% of them active")
     parser.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same data)")
     parser.add_argument("--reset", action="store_true", help="delete the generated rows first")
+    parser.add_argument("--reset-contracts", action="store_true", help="rebuild the generated contracts only")
     parser.add_argument("--allow-sqlite", action="store_true", help="run on SQLite anyway (slow)")
     return parser.parse_args()
 
@@ -559,13 +735,22 @@ def main() -> None:
         options.activities,
         options.requests,
         options.partners,
+        options.contracts,
     )
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     call_command("seed_demo", quiet=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
     present = present_sizes()
-    if present == wanted and not options.reset:
+    if present == wanted and not options.reset and not options.reset_contracts:
         print(f"Generated data already present at this size ({_describe(present)}); nothing to do.")
+        return
+    if present.clients and not options.reset and replace(present, contracts=0) == replace(wanted, contracts=0):
+        if present.contracts:
+            with step(f"delete {present.contracts} contracts"):
+                delete_generated_contracts()
+        print(f"Generating on {connection.vendor}: {wanted.contracts} contracts on the generated clients")
+        generate_contracts(wanted.contracts, options.seed)
+        print(f"Done in {time.perf_counter() - started:.1f} s.")
         return
     if present.clients or present.partners:
         if not options.reset:
@@ -581,7 +766,7 @@ def main() -> None:
 def _describe(sizes: Sizes) -> str:
     return (
         f"{sizes.clients} clients, {sizes.contacts} contacts, {sizes.activities} activities, "
-        f"{sizes.requests} requests, {sizes.partners} partners"
+        f"{sizes.requests} requests, {sizes.partners} partners, {sizes.contracts} contracts"
     )
 
 

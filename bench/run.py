@@ -2,7 +2,7 @@
 
 Runs in-process through Django's test client against the configured database (DATABASE_URL; PostgreSQL for
 figures that mean something), after making sure the demo agency exists. For the large-data figures, fill the
-database first with bench/generate.py (20k clients, 60k contacts, 500k activities).
+database first with bench/generate.py (20k clients, 60k contacts, 500k activities, 100k contracts).
 
     python bench/run.py [--runs 50] [--only client]
 
@@ -36,10 +36,12 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from accounts.models import User  # noqa: E402
 from clients.models import Activity, Contact, Request  # noqa: E402
 from clients.models import Client as ClientAccount  # noqa: E402
+from contracts.models import Contract  # noqa: E402
 
 ACCOUNT_MANAGER = "am.ha@agency.example"
 DIRECTOR = "director@agency.example"
-PAGE_MS, SEARCH_MS, MAX_QUERIES = 150, 200, 15
+SALES = "sales.nhu@agency.example"
+PAGE_MS, SEARCH_MS, BOARD_MS, MAX_QUERIES = 150, 200, 300, 15
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,15 @@ TARGETS = [
     Target("GET /api/v1/contacts", "/api/v1/contacts", ACCOUNT_MANAGER),
     Target("GET /api/v1/activities?client=", "/api/v1/activities?client={client}", ACCOUNT_MANAGER),
     Target("GET /api/v1/requests", "/api/v1/requests", ACCOUNT_MANAGER),
+    Target("pipeline board (AM)", "/pipeline/", ACCOUNT_MANAGER, budget_ms=BOARD_MS),
+    Target("pipeline board (sales, all deals)", "/pipeline/", SALES, budget_ms=BOARD_MS),
+    Target("pipeline board (director)", "/pipeline/", DIRECTOR, budget_ms=BOARD_MS),
+    Target("contract list (AM)", "/contracts/", ACCOUNT_MANAGER),
+    Target("contract list active (AM)", "/contracts/?stage=active", ACCOUNT_MANAGER),
+    Target("contract list (director, all)", "/contracts/", DIRECTOR),
+    Target("contract list expiring (AM)", "/contracts/expiring/", ACCOUNT_MANAGER),
+    Target("GET /api/v1/contracts", "/api/v1/contracts", ACCOUNT_MANAGER),
+    Target("GET /api/v1/contracts (director)", "/api/v1/contracts", DIRECTOR),
 ]
 
 
@@ -130,7 +141,8 @@ def detail_client_id(email: str) -> int | None:
 def describe_data(client_id: int | None) -> str:
     sizes = (
         f"{ClientAccount.objects.count()} clients, {Contact.objects.count()} contacts, "
-        f"{Activity.objects.count()} activities, {Request.objects.count()} requests"
+        f"{Activity.objects.count()} activities, {Request.objects.count()} requests, "
+        f"{Contract.objects.count()} contracts ({Contract.objects.active().count()} active)"
     )
     if client_id is None:
         return f"{sizes}; no client for the detail pages"

@@ -280,6 +280,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.prune_notifications_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Local times (CELERY_TIMEZONE): successors and expiries first, just after midnight; reminders at office hours.
+    "renew-and-expire-contracts": {
+        "task": "contracts.tasks.renew_and_expire_contracts_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    "send-renewal-reminders": {
+        "task": "contracts.tasks.send_renewal_reminders_task",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------------------

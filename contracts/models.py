@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.permissions import VisibleQuerySet, has_role, sees_everything
 from clients.models import Client
@@ -21,7 +22,7 @@ class Stage(models.TextChoices):
     DRAFT = "draft", _("Draft")
     NEGOTIATION = "negotiation", _("Negotiation")
     AWAITING_SIGNATURE = "awaiting_signature", _("Awaiting signature")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("contract stage", "Active")
     RENEWED = "renewed", _("Renewed")
     EXPIRED = "expired", _("Expired")
     TERMINATED = "terminated", _("Terminated")

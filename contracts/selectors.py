@@ -4,7 +4,18 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -25,9 +36,13 @@ def contract_detail(*, user: User) -> QuerySet[Contract]:
     """One contract with everything its page shows, in a fixed number of queries."""
     costs = CostEntry.objects.select_related("department", "partner", "phase", "recorded_by")
     phases = Phase.objects.annotate(spent=Coalesce(Sum("costs__amount"), Value(Decimal("0")), output_field=MONEY))
+    spent = (
+        CostEntry.objects.filter(contract=OuterRef("pk")).order_by().values("contract").annotate(total=Sum("amount"))
+    )
     return (
         contract_list(user=user)
         .select_related("renewal_of", "client__owner")
+        .annotate(costs_spent=Coalesce(Subquery(spent.values("total"), output_field=MONEY), Value(Decimal("0"))))
         .prefetch_related(
             Prefetch("rounds"),
             Prefetch("phases", queryset=phases),
@@ -85,7 +100,9 @@ def is_idle(contract: Contract, now=None) -> bool:
 
 def budget_summary(contract: Contract) -> dict:
     """Budget against actual costs, margin (value − costs) and ROI (margin ÷ costs), from prefetched costs."""
-    spent = sum((cost.amount for cost in contract.costs.all()), Decimal("0"))
+    spent = getattr(contract, "costs_spent", None)
+    if spent is None:  # a contract not loaded through contract_detail
+        spent = contract.costs.aggregate(total=Sum("amount"))["total"] or Decimal("0")
     margin = contract.value - spent
     return {
         "budget": contract.budget,

@@ -28,6 +28,7 @@ from contracts.models import (
     StageChange,
 )
 from core.errors import ConflictError, DomainError, PermissionDeniedError, TransitionError
+from core.money import round_money
 
 # Moves a person may make; "renewed" happens only when the successor is signed.
 MOVES = {
@@ -131,6 +132,8 @@ def contract_update(*, contract: Contract, actor: User, expected_version: int | 
 
 def check_move(contract: Contract, to: str, actor: User, *, lost_reason: str, note: str) -> None:
     """Raise TransitionError (or PermissionDeniedError) unless the rules allow this move."""
+    if to not in Stage.values:
+        raise TransitionError(_("There is no such stage."), fields={"stage": [_("Unknown stage.")]})
     if to not in MOVES[contract.stage]:
         raise TransitionError(
             _("A contract cannot go from %(source)s to %(target)s.")
@@ -274,6 +277,7 @@ def round_record(
     if contract.stage not in (Stage.DRAFT, Stage.NEGOTIATION, Stage.AWAITING_SIGNATURE):
         raise TransitionError(_("Rounds are recorded before the contract is signed."))
     number = (contract.rounds.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    value = round_money(value, contract.currency)
     negotiation_round = NegotiationRound(
         contract=contract,
         number=number,
@@ -314,6 +318,8 @@ def cost_record(*, contract: Contract, actor: User, **fields) -> CostEntry:
     if not fields.get("department") and not fields.get("partner"):
         message = _("Say which department or partner the cost is for.")
         raise DomainError(message, fields={"department": [message]})
+    if fields.get("amount") is not None:
+        fields["amount"] = round_money(fields["amount"], contract.currency)
     cost = CostEntry(contract=contract, recorded_by=actor, **fields)
     cost.full_clean()
     cost.save()

@@ -146,7 +146,7 @@ class ContractFactory(DjangoModelFactory):
 
     client = factory.SubFactory(ClientFactory)
     owner = factory.LazyAttribute(lambda contract: contract.client.owner)
-    number = factory.Sequence(lambda n: f"HD-2026-{n + 1:05d}")
+    number = factory.Sequence(lambda n: f"HD-1999-{n + 1:05d}")  # a year the services never number in
     title = factory.Sequence(lambda n: f"Chiến dịch Tết {n}")
     kind = "new_business"
     stage = "draft"

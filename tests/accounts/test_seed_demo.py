@@ -29,6 +29,18 @@ from clients.models import (
     RequestStatus,
 )
 from clients.services import client_create
+from contracts.models import (
+    PIPELINE_STAGES,
+    BudgetAlert,
+    Contract,
+    ContractKind,
+    CostEntry,
+    NegotiationRound,
+    Phase,
+    Stage,
+    StageChange,
+)
+from contracts.services import budget_spent
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +259,98 @@ def test_seeding_notifies_in_the_app_but_sends_no_email(capsys):
     assert Notification.objects.filter(emailed_at__isnull=False).exists()  # the e-mail task ran after commit
     assert mail.outbox == []
     assert "Subject:" not in capsys.readouterr().out
+
+
+# --- Contracts (contracts/demo.py) -----------------------------------------------------------------------------
+
+
+def contract_fingerprint() -> list:
+    """The demo contracts as a person sees them, without numbers (taken from a counter that a reset does not
+    rewind) or instants."""
+    return sorted(
+        Contract.objects.values_list(
+            "client__tax_code", "title", "kind", "stage", "value", "budget", "owner__email", "start_date", "end_date",
+            "notice_deadline", "renewal_of__title",
+        )
+    )  # fmt: skip
+
+
+def test_seed_demo_builds_contracts_in_every_stage_for_the_account_managers_and_sales():
+    output = seed("--quiet")
+
+    contracts = Contract.objects.select_related("client", "owner")
+    assert set(contracts.values_list("stage", flat=True)) == set(Stage.values)
+    by_sales = contracts.filter(owner__role=Role.SALES)
+    assert by_sales.count() >= 6
+    assert set(by_sales.values_list("stage", flat=True)) <= {*PIPELINE_STAGES, Stage.LOST}
+    assert by_sales.exclude(client__owner=F("owner")).filter(kind=ContractKind.UPSELL).count() == 2  # AMs' clients
+    others = contracts.exclude(owner__role=Role.SALES)
+    assert not others.exclude(owner=F("client__owner")).exists()  # everything else belongs to the client's AM
+    assert not contracts.filter(client__status=ClientStatus.PROSPECT, stage=Stage.ACTIVE).exists()
+    assert all(contract.notice_deadline == contract.compute_notice_deadline() for contract in contracts)
+    assert contracts.filter(currency="USD").exists()
+    assert f"Demo contracts created: {contracts.count()} contracts" in output
+
+
+def test_several_demo_contracts_expire_soon_and_one_already_has_its_renewal_drafted():
+    seed("--quiet")
+    today = timezone.localdate()
+
+    expiring = Contract.objects.expiring()
+    days_left = sorted((contract.notice_deadline - today).days for contract in expiring)
+    windows = ((0, 7), (8, 30), (31, 60), (61, 90))
+    assert all(any(low <= days <= high for days in days_left) for low, high in windows), days_left
+    assert expiring.filter(notice_days=0).exists()
+    assert expiring.filter(auto_renew=True).exists()
+    drafted = expiring.filter(successor__stage=Stage.DRAFT).get()
+    assert drafted.successor.kind == ContractKind.RENEWAL
+
+
+def test_demo_budgets_pass_80_and_100_percent_and_their_owners_were_told():
+    seed("--quiet")
+
+    spent = {contract: budget_spent(contract) * 100 / contract.budget for contract in Contract.objects.all()}
+    assert any(80 <= share < 100 for share in spent.values())
+    assert any(share >= 100 for share in spent.values())
+    assert set(BudgetAlert.objects.values_list("threshold", flat=True)) == {80, 100}
+    for alert in BudgetAlert.objects.select_related("contract"):
+        assert spent[alert.contract] >= alert.threshold
+        assert Notification.objects.filter(recipient=alert.contract.owner, title__contains=alert.contract.number)
+    assert not CostEntry.objects.filter(department__isnull=True, partner__isnull=True).exists()
+    assert CostEntry.objects.filter(partner__isnull=False).exists()
+    assert not CostEntry.objects.filter(incurred_on__gt=timezone.localdate()).exists()
+
+
+def test_demo_deals_have_rounds_phases_with_reports_a_renewal_chain_and_dated_history():
+    seed("--quiet")
+    now = timezone.now()
+
+    assert set(NegotiationRound.objects.values_list("proposed_by", flat=True)) == {"agency", "client"}
+    for contract in Contract.objects.filter(rounds__isnull=False).distinct():
+        assert contract.rounds.order_by("number").last().value == contract.value
+    phases = Phase.objects.all()
+    assert phases.filter(actual_end__isnull=False).count() == phases.exclude(report="").count() > 10
+    assert phases.filter(actual_start__isnull=True).exists()  # planned, not started
+    renewed = Contract.objects.filter(stage=Stage.RENEWED)
+    assert renewed.count() == 2
+    for contract in renewed:
+        assert (contract.successor.stage, contract.successor.kind) == (Stage.ACTIVE, ContractKind.RENEWAL)
+    assert StageChange.objects.filter(target=Stage.TERMINATED, actor__role=Role.DIRECTOR).exclude(note="").exists()
+    assert not Contract.objects.filter(stage=Stage.LOST, lost_reason="").exists()
+    assert not StageChange.objects.filter(changed_at__gt=now).exists()
+    assert StageChange.objects.filter(changed_at__lt=now - timedelta(days=300)).exists()  # signed a year ago
+    idle = Contract.objects.pipeline().filter(stage_changed_at__lt=now - timedelta(days=14))
+    assert idle.count() >= 4
+
+
+def test_contracts_seed_once_and_a_reset_rebuilds_the_same_ones():
+    seed("--quiet")
+    snapshot = contract_fingerprint()
+    counts = [model.objects.count() for model in (Contract, NegotiationRound, Phase, CostEntry, StageChange)]
+
+    output = seed("--quiet")
+
+    assert [model.objects.count() for model in (Contract, NegotiationRound, Phase, CostEntry, StageChange)] == counts
+    assert "Demo contracts created" not in output
+    seed("--reset", "--quiet")
+    assert contract_fingerprint() == snapshot

@@ -275,3 +275,8 @@ def test_contracts_join_the_global_search(am):
     results = global_search(user=am, query="00777")
 
     assert [hit.title for group in results["groups"] for hit in group["hits"]] == ["HD-2026-00777 · Tết 2027"]
+
+
+def test_an_unknown_stage_is_a_clear_refusal(am):
+    with pytest.raises(TransitionError):
+        move(ContractFactory(client=ClientFactory(owner=am)), "signed", am)

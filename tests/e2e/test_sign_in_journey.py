@@ -8,7 +8,7 @@ from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-COMMON = ["Home", "Clients", "Requests", "Partners", "People"]
+COMMON = ["Home", "Clients", "Pipeline", "Contracts", "Requests", "Partners", "People"]
 NAVIGATION = {
     Role.ADMIN: [*COMMON, "Administration"],
     Role.DIRECTOR: COMMON,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role, Team, User
 from accounts.services import notify, team_create, user_create
 from clients.demo import reset_clients, seed_clients
+from contracts.demo import reset_contracts, seed_contracts
 
 DEMO_PASSWORD = "accord-demo-2026"  # noqa: S105 - printed for the demo on purpose
 DEMO_DOMAIN = "agency.example"
@@ -73,12 +74,21 @@ class Command(BaseCommand):
                 self.reset()
             people, created = self.seed_people()
             counts = seed_clients(people)
+            contract_counts = seed_contracts(people)
         self.report(created, counts)
+        if contract_counts["contracts"]:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Demo contracts created: {contracts} contracts, {rounds} negotiation rounds, {phases} phases, "
+                    "{costs} costs.".format(**contract_counts)
+                )
+            )
         if not quiet:
             self.print_logins()
 
     def reset(self) -> None:
-        reset_clients()  # first: clients protect their owners, activities their authors
+        reset_contracts()  # first: contracts protect their clients
+        reset_clients()  # then: clients protect their owners, activities their authors
         Team.objects.filter(name__in=TEAM_LEADS).delete()
         try:
             User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").delete()

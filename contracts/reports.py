@@ -1,0 +1,144 @@
+"""A phase's results report e-mailed to the client's contacts, and recorded on the client's timeline.
+
+The view calls ``phase_send_report``: it checks who may send what to whom and queues the work after commit.
+The task calls ``phase_report_deliver``: under the phase's row lock it claims the send (``report_sent_at``),
+logs the status report on the timeline and e-mails each contact in their language, all in one transaction, so a
+redelivered or concurrent task finds the report sent and does nothing.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from clients.models import ActivityKind, Client, Contact
+from clients.services import activity_log
+from contracts.models import Contract, Phase
+from core.errors import ConflictError, DomainError, PermissionDeniedError
+
+logger = logging.getLogger(__name__)
+
+
+def report_recipients(client: Client) -> QuerySet[Contact]:
+    """The client's decision makers and day-to-day contacts who have an e-mail address."""
+    return (
+        Contact.objects.filter(client=client)
+        .filter(Q(is_decision_maker=True) | Q(is_day_to_day=True))
+        .exclude(email="")
+        .order_by("full_name", "pk")
+    )
+
+
+def _check_can_send(phase: Phase, actor: User) -> None:
+    contract = phase.contract
+    if not Contract.objects.editable_by(actor).filter(pk=contract.pk).exists():
+        raise PermissionDeniedError(
+            _("Only the deal's owner, the client's owner or a director can change this contract.")
+        )
+    # The report lands on the client's timeline, which only the client's owner (or a director) writes to.
+    if not Client.objects.editable_by(actor).filter(pk=contract.client_id).exists():
+        raise PermissionDeniedError(_("Only the client's owner or a director can send reports to the client."))
+
+
+@transaction.atomic
+def phase_send_report(*, phase: Phase, actor: User) -> list[Contact]:
+    """Send the phase's results report to the client's decision makers and day-to-day contacts.
+
+    Returns the contacts it goes to. The e-mails, ``report_sent_at`` and the status report on the client's
+    timeline follow after commit (``send_phase_report_task``), at most once per phase. Raises
+    PermissionDeniedError (not the contract's or the client's owner, nor a director), ConflictError (already
+    sent) or DomainError (no report written, no contact with an e-mail); nothing is queued then.
+    """
+    _check_can_send(phase, actor)
+    phase = Phase.objects.select_related("contract__client").get(pk=phase.pk)
+    if phase.report_sent_at:
+        raise ConflictError(
+            _("This report was already sent on %(date)s.")
+            % {"date": timezone.localtime(phase.report_sent_at).strftime("%Y-%m-%d %H:%M")},
+            code="already_sent",
+        )
+    if not phase.report.strip():
+        message = _("Write the report before sending it.")
+        raise DomainError(message, code="no_report", fields={"report": [message]})
+    recipients = list(report_recipients(phase.contract.client))
+    if not recipients:
+        raise DomainError(
+            _("No decision maker or day-to-day contact of this client has an e-mail address."), code="no_recipients"
+        )
+    from contracts.tasks import send_phase_report_task
+
+    phase_id, actor_id = phase.pk, actor.pk
+    transaction.on_commit(lambda: send_phase_report_task.delay(phase_id, actor_id))
+    return recipients
+
+
+def _message(phase: Phase, contact: Contact, actor: User) -> EmailMessage:
+    """The report for one contact, with the fixed wording in the contact's language."""
+    contract = phase.contract
+    with translation.override(contact.preferred_language):
+        context = {
+            "phase": phase,
+            "contract": contract,
+            "contact": contact,
+            "sender": actor,
+            "agency_name": settings.ACCORD_AGENCY_NAME,
+        }
+        subject = _("Results report: %(phase)s · %(contract)s") % {"phase": phase.name, "contract": contract.title}
+        body = render_to_string("contracts/email/phase_report.txt", context)
+    return EmailMessage(
+        subject=f"[{settings.ACCORD_AGENCY_NAME}] {subject}",
+        body=body,
+        to=[contact.email],
+        reply_to=[actor.email] if actor.email else None,
+        headers={"Content-Language": contact.preferred_language},
+    )
+
+
+@transaction.atomic
+def phase_report_deliver(*, phase_id: int, actor_id: int) -> bool:
+    """E-mail the report and record it, once: False if it was already sent (or nobody is left to send it to).
+
+    The timeline entry and ``report_sent_at`` are written before the mail goes out; a failing mail server
+    raises, the transaction rolls back and the task retries with nothing recorded.
+    """
+    phase = (
+        Phase.objects.select_for_update(of=("self",))
+        .select_related("contract__client")
+        .filter(pk=phase_id, report_sent_at__isnull=True)
+        .first()
+    )
+    if phase is None:
+        return False
+    actor = User.objects.get(pk=actor_id)
+    recipients = list(report_recipients(phase.contract.client))
+    if not recipients:
+        logger.warning("phase %s: no contact left to send the report to", phase_id)
+        return False
+    now = timezone.now()
+    Phase.objects.filter(pk=phase.pk).update(report_sent_at=now, updated_at=now)
+    with translation.override(actor.preferred_language):
+        activity_log(
+            client=phase.contract.client,
+            actor=actor,
+            kind=ActivityKind.STATUS_REPORT,
+            subject=(
+                _("Results report sent: %(phase)s (%(number)s)")
+                % {"phase": phase.name, "number": phase.contract.number}
+            )[:200],
+            body=_("Sent to: %(recipients)s") % {"recipients": ", ".join(_address(contact) for contact in recipients)}
+            + "\n\n"
+            + phase.report,
+            occurred_at=now,
+        )
+    get_connection().send_messages([_message(phase, contact, actor) for contact in recipients])
+    return True
+
+
+def _address(contact: Contact) -> str:
+    return f"{contact.full_name} <{contact.email}>"

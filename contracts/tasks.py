@@ -1,0 +1,66 @@
+"""Background work of contracts. Tasks are thin: they take ids and call a service that makes them idempotent."""
+
+import smtplib
+from datetime import date
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from contracts.reminders import BATCH_SIZE, send_renewal_reminders
+from contracts.reports import phase_report_deliver
+from contracts.sweeps import renew_and_expire_contracts
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=12,
+)
+def send_phase_report_task(phase_id: int, actor_id: int) -> bool:
+    """E-mail a phase's results report to the client's contacts and log it on the timeline, at most once.
+
+    The phase row is locked and ``report_sent_at`` claimed in the same transaction as the send: a redelivered or
+    concurrent task finds the report sent and does nothing. An SMTP failure rolls back and is retried.
+    """
+    return phase_report_deliver(phase_id=phase_id, actor_id=actor_id)
+
+
+# --- Renewal reminders and the nightly sweep (beat: config/settings.py CELERY_BEAT_SCHEDULE) -------------------
+
+# Only the database's transient failures (a dropped connection, a lock or statement timeout) are worth a retry;
+# a bug would fail the same way again. The sweeps are idempotent, so a retry redoes only what is left.
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    autoretry_for=TRANSIENT_DATABASE_ERRORS,
+    retry_backoff=60,
+    retry_backoff_max=1800,
+    max_retries=5,
+    soft_time_limit=900,
+    time_limit=960,
+)
+def send_renewal_reminders_task(today: str | None = None, batch_size: int = BATCH_SIZE) -> int:
+    """Send the renewal reminders due today (or on ``today``, an ISO date); how many were sent.
+
+    Each (contract, offset) is claimed by a unique row in the same transaction as its notifications: a concurrent
+    or redelivered sweep, or a rerun after a worker was killed, never sends one twice and never loses one.
+    """
+    return send_renewal_reminders(today=date.fromisoformat(today) if today else None, batch_size=batch_size)
+
+
+@shared_task(
+    autoretry_for=TRANSIENT_DATABASE_ERRORS,
+    retry_backoff=60,
+    retry_backoff_max=1800,
+    max_retries=5,
+    soft_time_limit=900,
+    time_limit=960,
+)
+def renew_and_expire_contracts_task(today: str | None = None) -> dict[str, int]:
+    """Draft the successors of auto-renewing contracts at their notice deadline, then expire ended contracts.
+
+    One successor at most per contract (``renewal_of`` is one-to-one) and one expiry, however often it runs.
+    """
+    return renew_and_expire_contracts(today=date.fromisoformat(today) if today else None)
