@@ -10,7 +10,7 @@ from contracts.models import Contract
 
 
 def search_contracts(user, query: str, limit: int) -> list[SearchHit]:
-    text = query.strip()[:100]
+    text = query.replace("\x00", "").strip()[:100]
     clients = Client.objects.filter(words_filter(query, "search_name")).values("pk")
     contracts = (
         Contract.objects.visible_to(user)
