@@ -44,6 +44,7 @@ SORTS = {
     "stage": (gettext_lazy("Stage"), [STAGE_ORDER, F("number")]),
 }
 DEFAULT_SORT = "-number"
+NEVER_EMPTY = {"number", "currency", "value"}
 TABLE_COLUMNS = [
     ("number", gettext_lazy("Number"), "d-none d-sm-table-cell"),
     ("title", gettext_lazy("Title"), ""),
@@ -187,7 +188,13 @@ def _sorted(contracts: QuerySet[Contract], sort: str) -> tuple[QuerySet[Contract
         sort = DEFAULT_SORT
     descending = sort.startswith("-")
     terms = SORTS[sort.removeprefix("-")][1]
-    ordering = [term.desc(nulls_last=True) if descending else term.asc(nulls_last=True) for term in terms]
+    # NULLS LAST only where a value may be missing: on the always-set number it would keep PostgreSQL off its index.
+    ordering = [
+        (term.desc() if descending else term.asc())
+        if getattr(term, "name", None) in NEVER_EMPTY
+        else (term.desc(nulls_last=True) if descending else term.asc(nulls_last=True))
+        for term in terms
+    ]
     return contracts.order_by(*ordering), sort
 
 
