@@ -26,7 +26,9 @@ class ContractFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(
         label=_("Team"), field_name="owner__team", queryset=Team.objects.all(), empty_label=ALL
     )
-    client = django_filters.NumberFilter(label=_("Client"), field_name="client_id", widget=forms.HiddenInput)
+    client = django_filters.NumberFilter(
+        label=_("Client"), field_name="client_id", widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1
+    )
     stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Stage.choices, empty_label=ALL)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=ContractKind.choices, empty_label=ALL)
     currency = django_filters.ChoiceFilter(label=_("Currency"), choices=Currency.choices, empty_label=ALL)

@@ -1,9 +1,10 @@
 """Contracts: the shared pipeline before signature, delivery in phases with budgets, and renewals."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -16,6 +17,13 @@ from accounts.permissions import VisibleQuerySet, has_role, sees_everything
 from clients.models import Client
 from core.models import TimeStampedModel
 from core.money import Currency, money_field
+
+
+def reasonable_date(value) -> None:
+    """Dates between 2000 and 2100: a typo like 0202 or 20266 is an error on the form, not a crash later."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+        raise ValidationError(_("Enter a date between 2000 and 2100."), code="date_out_of_range")
 
 
 class Stage(models.TextChoices):
@@ -121,10 +129,10 @@ class Contract(TimeStampedModel):
     probability = models.PositiveSmallIntegerField(
         _("probability (%)"), default=10, validators=[MaxValueValidator(100)], editable=False
     )
-    expected_close = models.DateField(_("expected close"), null=True, blank=True)
-    signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
-    start_date = models.DateField(_("start"), null=True, blank=True)
-    end_date = models.DateField(_("end"), null=True, blank=True)
+    expected_close = models.DateField(_("expected close"), null=True, blank=True, validators=[reasonable_date])
+    signed_at = models.DateTimeField(_("signed"), null=True, blank=True, validators=[reasonable_date])
+    start_date = models.DateField(_("start"), null=True, blank=True, validators=[reasonable_date])
+    end_date = models.DateField(_("end"), null=True, blank=True, validators=[reasonable_date])
     auto_renew = models.BooleanField(_("renews automatically"), default=False)
     notice_days = models.PositiveSmallIntegerField(
         _("notice period (days)"), default=30, validators=[MaxValueValidator(365)]
@@ -236,7 +244,9 @@ class NegotiationRound(TimeStampedModel):
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
-    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("payment terms (days)"), default=30, validators=[MaxValueValidator(365)]
+    )
     scope_summary = models.TextField(_("scope"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
@@ -253,10 +263,10 @@ class Phase(TimeStampedModel):
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="phases")
     name = models.CharField(_("name"), max_length=150)
     order = models.PositiveSmallIntegerField(_("order"), default=1)
-    planned_start = models.DateField(_("planned start"), null=True, blank=True)
-    planned_end = models.DateField(_("planned end"), null=True, blank=True)
-    actual_start = models.DateField(_("actual start"), null=True, blank=True)
-    actual_end = models.DateField(_("actual end"), null=True, blank=True)
+    planned_start = models.DateField(_("planned start"), null=True, blank=True, validators=[reasonable_date])
+    planned_end = models.DateField(_("planned end"), null=True, blank=True, validators=[reasonable_date])
+    actual_start = models.DateField(_("actual start"), null=True, blank=True, validators=[reasonable_date])
+    actual_end = models.DateField(_("actual end"), null=True, blank=True, validators=[reasonable_date])
     budget = money_field(_("budget"), validators=[MinValueValidator(Decimal("0"))])
     planned_results = models.TextField(_("planned results"), blank=True)
     achieved_results = models.TextField(_("achieved results"), blank=True)

@@ -134,12 +134,12 @@ def _notify(recipient: User, contract: Contract, offset: int, today: date) -> No
     if contract.auto_renew:
         body = gettext_lazy(
             "%(title)s · %(client)s. It ends on %(end)s and renews automatically unless notice is given by "
-            "%(deadline)s (%(days)s days left)."
+            "%(deadline)s (days left: %(days)s)."
         )
     else:
         body = gettext_lazy(
             "%(title)s · %(client)s. It ends on %(end)s: agree the renewal or give notice by %(deadline)s "
-            "(%(days)s days left)."
+            "(days left: %(days)s)."
         )
     notify(
         user=recipient,

@@ -1,15 +1,16 @@
 """A phase's results report e-mailed to the client's contacts, and recorded on the client's timeline.
 
 The view calls ``phase_send_report``: it checks who may send what to whom and queues the work after commit.
-The task calls ``phase_report_deliver``: under the phase's row lock it claims the send (``report_sent_at``),
-logs the status report on the timeline and e-mails each contact in their language, all in one transaction, so a
-redelivered or concurrent task finds the report sent and does nothing.
+The task calls ``phase_report_deliver``: under the phase's row lock it claims the send (``report_sent_at``) and
+logs the status report on the timeline, so a redelivered or concurrent task finds the report sent and does
+nothing; after commit each contact's e-mail (in their language) is a task of its own.
 """
 
 import logging
+from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
@@ -102,10 +103,10 @@ def _message(phase: Phase, contact: Contact, actor: User) -> EmailMessage:
 
 @transaction.atomic
 def phase_report_deliver(*, phase_id: int, actor_id: int) -> bool:
-    """E-mail the report and record it, once: False if it was already sent (or nobody is left to send it to).
+    """Record the report as sent, once, and queue one e-mail per contact after commit.
 
-    The timeline entry and ``report_sent_at`` are written before the mail goes out; a failing mail server
-    raises, the transaction rolls back and the task retries with nothing recorded.
+    False if it was already sent (or nobody is left to send it to). Each contact's e-mail is its own task, so a
+    refused address or a failing mail server retries that one e-mail, never the ones already delivered.
     """
     phase = (
         Phase.objects.select_for_update(of=("self",))
@@ -136,8 +137,18 @@ def phase_report_deliver(*, phase_id: int, actor_id: int) -> bool:
             + phase.report,
             occurred_at=now,
         )
-    get_connection().send_messages([_message(phase, contact, actor) for contact in recipients])
+    from contracts.tasks import send_phase_report_email_task
+
+    for contact in recipients:
+        transaction.on_commit(partial(send_phase_report_email_task.delay, phase.pk, contact.pk, actor.pk))
     return True
+
+
+def phase_report_email(*, phase_id: int, contact_id: int, actor_id: int) -> None:
+    """Send one contact the phase's results report (the task retries only this e-mail on a mail failure)."""
+    phase = Phase.objects.select_related("contract__client").get(pk=phase_id)
+    contact = Contact.objects.get(pk=contact_id)
+    _message(phase, contact, User.objects.get(pk=actor_id)).send()
 
 
 def _address(contact: Contact) -> str:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import (
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -28,8 +29,13 @@ MONEY = DecimalField(max_digits=20, decimal_places=2)
 
 
 def contract_list(*, user: User) -> QuerySet[Contract]:
-    """Contracts the user may see, with client, owner and team for lists and cards."""
-    return Contract.objects.visible_to(user).select_related("client", "owner", "owner__team")
+    """Contracts the user may see, with client, owner and team for lists and cards, and which of the contracts
+    before and after each one (renewals) the user may see too."""
+    visible = Contract.objects.visible_to(user)
+    return visible.select_related("client", "owner", "owner__team").annotate(
+        renewal_of_visible=Exists(visible.filter(pk=OuterRef("renewal_of_id"))),
+        visible_successor_id=Subquery(visible.filter(renewal_of=OuterRef("pk")).values("pk")[:1]),
+    )
 
 
 def contract_detail(*, user: User) -> QuerySet[Contract]:

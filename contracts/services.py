@@ -94,7 +94,8 @@ def contract_create(*, client: Client, actor: User, owner: User | None = None, *
     """A new deal in draft, owned by ``actor`` (a director may name another owner)."""
     if not (is_director(actor) or actor.role in (Role.ACCOUNT_MANAGER, Role.SALES)):
         raise PermissionDeniedError(_("Only account managers, sales and directors create deals."))
-    if not Client.objects.visible_to(actor).filter(pk=client.pk).exists():
+    allowed = Client.objects.visible_to(actor) if actor.role == Role.SALES else Client.objects.editable_by(actor)
+    if not allowed.filter(pk=client.pk).exists():
         raise DomainError(_("Choose a client you can see."), fields={"client": [_("Not available.")]})
     if owner is not None and owner != actor and not is_director(actor):
         raise PermissionDeniedError(_("Only a director can create a deal for someone else."))
@@ -103,9 +104,9 @@ def contract_create(*, client: Client, actor: User, owner: User | None = None, *
         raise PermissionDeniedError(_("These fields cannot be set here: %s") % ", ".join(sorted(unknown)))
     contract = Contract(client=client, owner=owner or actor, **terms)
     contract.stage, contract.probability = Stage.DRAFT, DEFAULT_PROBABILITY[Stage.DRAFT]
+    contract.full_clean(exclude=["number"])  # dates checked before the notice deadline is computed from them
     contract.number = _next_number(timezone.localdate().year)
     contract.notice_deadline = contract.compute_notice_deadline()
-    contract.full_clean()
     contract.save()
     return contract
 
@@ -122,8 +123,8 @@ def contract_update(*, contract: Contract, actor: User, expected_version: int | 
         raise TransitionError(_("An ended contract cannot be changed."))
     for field, value in terms.items():
         setattr(contract, field, value)
-    contract.notice_deadline = contract.compute_notice_deadline()
     contract.full_clean()
+    contract.notice_deadline = contract.compute_notice_deadline()
     _bump_version(contract, expected_version, {**terms, "notice_deadline": contract.notice_deadline})
     contract.refresh_from_db()
     _check_budget(contract)
@@ -183,8 +184,8 @@ def contract_move(
         contract.signed_at = signed_at or contract.signed_at
         contract.start_date = start_date or contract.start_date
         contract.end_date = end_date or contract.end_date
-    check_move(contract, to, actor, lost_reason=lost_reason, note=note)
     contract.full_clean(exclude=["number"])
+    check_move(contract, to, actor, lost_reason=lost_reason, note=note)
     source = contract.stage
     now = timezone.now()
     StageChange.objects.create(contract=contract, source=source, target=to, actor=actor, note=note, changed_at=now)
@@ -312,6 +313,8 @@ def phase_save(*, contract: Contract, actor: User, phase: Phase | None = None, *
 def cost_record(*, contract: Contract, actor: User, **fields) -> CostEntry:
     """Record a cost; the owner hears once when costs pass 80 % and once when they pass 100 % of the budget."""
     _ensure_can_edit(contract, actor)
+    # Locked: two costs recorded at once must see each other's amounts when they check the budget thresholds.
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
     phase = fields.get("phase")
     if phase is not None and phase.contract_id != contract.pk:
         raise DomainError(_("That phase belongs to another contract."), fields={"phase": [_("Not this contract's.")]})

@@ -20,10 +20,23 @@ from contracts.sweeps import renew_and_expire_contracts
 def send_phase_report_task(phase_id: int, actor_id: int) -> bool:
     """E-mail a phase's results report to the client's contacts and log it on the timeline, at most once.
 
-    The phase row is locked and ``report_sent_at`` claimed in the same transaction as the send: a redelivered or
-    concurrent task finds the report sent and does nothing. An SMTP failure rolls back and is retried.
+    The phase row is locked and ``report_sent_at`` claimed with the timeline entry: a redelivered or concurrent
+    task finds the report sent and does nothing. The e-mails go out after commit, one task per contact.
     """
     return phase_report_deliver(phase_id=phase_id, actor_id=actor_id)
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=12,
+)
+def send_phase_report_email_task(phase_id: int, contact_id: int, actor_id: int) -> None:
+    """One contact's copy of a phase's results report; retried alone when the mail server fails."""
+    from contracts.reports import phase_report_email
+
+    phase_report_email(phase_id=phase_id, contact_id=contact_id, actor_id=actor_id)
 
 
 # --- Renewal reminders and the nightly sweep (beat: config/settings.py CELERY_BEAT_SCHEDULE) -------------------

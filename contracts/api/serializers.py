@@ -84,10 +84,15 @@ class ContractSerializer(serializers.ModelSerializer):
     currency = enum_field(Currency, read_only=True)
     weighted_value = money(help_text="Value × probability.")
     billing_schedule = enum_field(BillingSchedule, read_only=True)
-    renewal_of = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The contract this one renews.")
-    successor = serializers.IntegerField(
-        source="successor.pk", read_only=True, allow_null=True, help_text="The contract renewing this one."
-    )
+    renewal_of = serializers.SerializerMethodField(help_text="The contract this one renews, if you may see it.")
+    successor = serializers.SerializerMethodField(help_text="The contract renewing this one, if you may see it.")
+
+    # Only ids the user may open (annotated by selectors.contract_list): a link must not reveal a hidden contract.
+    def get_renewal_of(self, contract) -> int | None:
+        return contract.renewal_of_id if getattr(contract, "renewal_of_visible", False) else None
+
+    def get_successor(self, contract) -> int | None:
+        return getattr(contract, "visible_successor_id", None)
 
     class Meta:
         model = Contract

@@ -129,6 +129,12 @@ def _page_context(request: HttpRequest, contract: Contract, **forms) -> dict:
     phases = list(contract.phases.all())
     summary = selectors.budget_summary(contract)
     successor = getattr(contract, "successor", None)
+    # The contracts before and after this one are linked only when the user may see them too.
+    linked = set(
+        Contract.objects.visible_to(user)
+        .filter(pk__in=[pk for pk in (contract.renewal_of_id, successor.pk if successor else None) if pk])
+        .values_list("pk", flat=True)
+    )
     today = timezone.localdate()
     context = {
         "contract": contract,
@@ -136,7 +142,8 @@ def _page_context(request: HttpRequest, contract: Contract, **forms) -> dict:
         "can_report": can_report,
         "can_open_client": Client.objects.detailed_for(user).filter(pk=contract.client_id).exists(),
         "can_renew": can_edit and contract.stage in RENEWABLE_STAGES and successor is None,
-        "successor": successor,
+        "successor": successor if successor and successor.pk in linked else None,
+        "renewal_of": contract.renewal_of if contract.renewal_of_id in linked else None,
         "in_pipeline": contract.stage in PIPELINE_STAGES,
         "can_record_rounds": can_edit and contract.stage in PIPELINE_STAGES,
         "round_changes": round_changes(contract.rounds.all()),

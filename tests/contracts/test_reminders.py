@@ -198,7 +198,7 @@ def test_the_reminder_names_the_contract_and_its_deadline_and_links_to_it():
     notification = Notification.objects.get(recipient=contract.owner)
     assert notification.title == "Renewal: HD-2025-00042, notice deadline 31/12/2026"
     assert "ends on 30/01/2027" in notification.body and "renews automatically" in notification.body
-    assert "(7 days left)" in notification.body
+    assert "(days left: 7)" in notification.body
     assert notification.url == f"/contracts/{contract.pk}/"
 
 
