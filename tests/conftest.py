@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from rest_framework.test import APIClient
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls beside it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -148,3 +149,67 @@ def page(browser, live_server):
     page.console_errors = errors
     yield page
     context.close()
+
+
+# --- People for the API and permission tests (a test module may define its own instead) --------------------
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def team():
+    from tests.factories import TeamFactory
+
+    return TeamFactory(name="Hà Nội")
+
+
+@pytest.fixture
+def am(team):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(role=Role.ACCOUNT_MANAGER, team=team, full_name="Lan Nguyễn")
+
+
+@pytest.fixture
+def teammate(team):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(role=Role.ACCOUNT_MANAGER, team=team)
+
+
+@pytest.fixture
+def stranger():
+    """An account manager of another team."""
+    from accounts.models import Role
+    from tests.factories import TeamFactory, UserFactory
+
+    return UserFactory(role=Role.ACCOUNT_MANAGER, team=TeamFactory(name="Sài Gòn"))
+
+
+@pytest.fixture
+def sales():
+    from accounts.models import Role
+    from tests.factories import TeamFactory, UserFactory
+
+    return UserFactory(role=Role.SALES, team=TeamFactory(name="Sales"))
+
+
+@pytest.fixture
+def finance():
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(role=Role.FINANCE)
+
+
+@pytest.fixture
+def director():
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(role=Role.DIRECTOR)

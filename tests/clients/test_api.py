@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts.models import Notification, Role
 from clients.models import (
@@ -18,6 +17,7 @@ from clients.models import (
     Request,
     Tag,
 )
+from tests.api_support import as_user, error_of, ids
 from tests.factories import (
     ActivityFactory,
     ClientFactory,
@@ -35,66 +35,6 @@ pytestmark = pytest.mark.django_db
 
 
 # --- People and helpers -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-@pytest.fixture
-def team():
-    return TeamFactory(name="Hà Nội")
-
-
-@pytest.fixture
-def am(team):
-    return UserFactory(role=Role.ACCOUNT_MANAGER, team=team, full_name="Lan Nguyễn")
-
-
-@pytest.fixture
-def teammate(team):
-    return UserFactory(role=Role.ACCOUNT_MANAGER, team=team)
-
-
-@pytest.fixture
-def stranger():
-    """An account manager of another team."""
-    return UserFactory(role=Role.ACCOUNT_MANAGER, team=TeamFactory(name="Sài Gòn"))
-
-
-@pytest.fixture
-def sales():
-    return UserFactory(role=Role.SALES, team=TeamFactory(name="Sales"))
-
-
-@pytest.fixture
-def finance():
-    return UserFactory(role=Role.FINANCE)
-
-
-@pytest.fixture
-def director():
-    return UserFactory(role=Role.DIRECTOR)
-
-
-def as_user(api: APIClient, user) -> APIClient:
-    api.force_authenticate(user)
-    return api
-
-
-def ids(response) -> set[int]:
-    assert response.status_code == 200, response.content
-    return {row["id"] for row in response.json()["results"]}
-
-
-def error_of(response, status: int) -> dict:
-    """The single error shape of every 4xx answer."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
-    return body["error"]
 
 
 CLIENT_SUMMARY_FIELDS = {"id", "name", "owner"}
