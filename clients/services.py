@@ -20,6 +20,7 @@ from clients.models import (
     Activity,
     Client,
     ClientReassignment,
+    ClientStatus,
     Contact,
     Department,
     Handover,
@@ -136,6 +137,15 @@ def client_update(
     _set_tags(client, tags)
     client.refresh_from_db()
     return client
+
+
+def client_mark_active(*, client: Client) -> bool:
+    """A prospect whose first contract is signed becomes an active client; True if it changed."""
+    return bool(
+        Client.objects.filter(pk=client.pk, status=ClientStatus.PROSPECT).update(
+            status=ClientStatus.ACTIVE, version=F("version") + 1, updated_at=timezone.now()
+        )
+    )
 
 
 @transaction.atomic

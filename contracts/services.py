@@ -15,6 +15,7 @@ from accounts.models import NotificationLevel, Role, User
 from accounts.permissions import is_director
 from accounts.services import notify
 from clients.models import Client
+from clients.services import client_mark_active
 from contracts.models import (
     DEFAULT_PROBABILITY,
     BudgetAlert,
@@ -197,8 +198,8 @@ def contract_move(
     contract.save()
     if to == Stage.ACTIVE and contract.renewal_of_id:
         _mark_renewed(contract.renewal_of_id, actor)
-    if to == Stage.ACTIVE and contract.client.status == "prospect":
-        Client.objects.filter(pk=contract.client_id).update(status="active", version=F("version") + 1)
+    if to == Stage.ACTIVE:
+        client_mark_active(client=contract.client)
     return contract
 
 
@@ -360,3 +361,74 @@ def _check_budget(contract: Contract) -> None:
 
 def idle_days_allowed(stage: str) -> int:
     return settings.ACCORD_PIPELINE_IDLE_DAYS.get(stage, 14)
+
+
+# --- The nightly sweep's actions (contracts/sweeps.py walks the candidates) -------------------------------
+
+
+def contract_auto_renew(*, contract_id: int, today: date) -> bool:
+    """At the notice deadline an auto-renewing contract gets its successor draft, on behalf of its owner.
+
+    At most one successor ever (row lock and the one-to-one index): False when it was already renewed or changed.
+    """
+    try:
+        with transaction.atomic():
+            contract = Contract.objects.select_for_update(of=("self",)).select_related("owner").get(pk=contract_id)
+            if not (contract.stage == Stage.ACTIVE and contract.auto_renew and contract.notice_deadline <= today):
+                return False  # changed since it was listed
+            successor = _create_successor(contract, contract.owner)  # refuses a second successor (ConflictError)
+            notify(
+                user=contract.owner,
+                title=gettext_lazy("%(number)s renews automatically: renewal %(successor)s drafted"),
+                body=gettext_lazy("The notice deadline has passed. Review the renewal's terms and get it signed."),
+                url=reverse("contracts:detail", args=[successor.pk]),
+                params={"number": contract.number, "successor": successor.number},
+            )
+    except (ConflictError, TransitionError):
+        return False  # another sweep or a person renewed it first
+    except IntegrityError:
+        if Contract.objects.filter(renewal_of=contract_id).exists():
+            return False  # the one-to-one index stopped a second successor
+        raise
+    return True
+
+
+def contract_expire(*, contract_id: int, today: date) -> bool:
+    """An active contract past its end without a signed renewal moves to expired, with its stage-change row.
+
+    The owner stands in as the actor; False when it was renewed, terminated or extended meanwhile.
+    """
+    with transaction.atomic():
+        contract = Contract.objects.select_for_update(of=("self",)).select_related("owner").get(pk=contract_id)
+        if contract.stage != Stage.ACTIVE or contract.end_date >= today:
+            return False  # renewed, terminated or extended since it was listed
+        if Contract.objects.filter(renewal_of=contract, stage=Stage.ACTIVE).exists():
+            return False
+        note = _("Ended on %(end)s: expired automatically.") % {"end": contract.end_date.isoformat()}
+        check_move(contract, Stage.EXPIRED, contract.owner, lost_reason="", note=note)
+        now = timezone.now()
+        StageChange.objects.create(
+            contract=contract,
+            source=contract.stage,
+            target=Stage.EXPIRED,
+            actor=contract.owner,
+            note=note,
+            changed_at=now,
+        )
+        Contract.objects.filter(pk=contract.pk).update(
+            stage=Stage.EXPIRED,
+            probability=DEFAULT_PROBABILITY[Stage.EXPIRED],
+            stage_changed_at=now,
+            version=F("version") + 1,
+            updated_at=now,
+        )
+        notify(
+            user=contract.owner,
+            title=gettext_lazy("%(number)s has expired"),
+            body=gettext_lazy("%(title)s ended on %(end)s without a signed renewal."),
+            url=reverse("contracts:detail", args=[contract.pk]),
+            level=NotificationLevel.WARNING,
+            email=False,
+            params={"number": contract.number, "title": contract.title, "end": contract.end_date.isoformat()},
+        )
+    return True

@@ -13,17 +13,11 @@ untouched; the candidates are walked in keyset batches, so memory stays flat.
 from collections.abc import Callable, Iterator
 from datetime import date
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
-from django.urls import reverse
+from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
 
-from accounts.models import NotificationLevel
-from accounts.services import notify
-from contracts.models import DEFAULT_PROBABILITY, Contract, Stage, StageChange
-from contracts.services import _create_successor, check_move
-from core.errors import ConflictError, TransitionError
+from contracts.models import Contract, Stage
+from contracts.services import contract_auto_renew, contract_expire
 
 BATCH_SIZE = 200
 
@@ -63,61 +57,8 @@ def _keyset(candidates: Callable[[], QuerySet[Contract]], batch_size: int) -> It
 
 
 def _auto_renew(contract_id: int, today: date) -> bool:
-    try:
-        with transaction.atomic():
-            contract = Contract.objects.select_for_update(of=("self",)).select_related("owner").get(pk=contract_id)
-            if not (contract.stage == Stage.ACTIVE and contract.auto_renew and contract.notice_deadline <= today):
-                return False  # changed since it was listed
-            successor = _create_successor(contract, contract.owner)  # refuses a second successor (ConflictError)
-            notify(
-                user=contract.owner,
-                title=gettext_lazy("%(number)s renews automatically: renewal %(successor)s drafted"),
-                body=gettext_lazy("The notice deadline has passed. Review the renewal's terms and get it signed."),
-                url=reverse("contracts:detail", args=[successor.pk]),
-                params={"number": contract.number, "successor": successor.number},
-            )
-    except (ConflictError, TransitionError):
-        return False  # another sweep or a person renewed it first
-    except IntegrityError:
-        if Contract.objects.filter(renewal_of=contract_id).exists():
-            return False  # the one-to-one index stopped a second successor
-        raise
-    return True
+    return contract_auto_renew(contract_id=contract_id, today=today)
 
 
 def _expire(contract_id: int, today: date) -> bool:
-    with transaction.atomic():
-        contract = Contract.objects.select_for_update(of=("self",)).select_related("owner").get(pk=contract_id)
-        if contract.stage != Stage.ACTIVE or contract.end_date >= today:
-            return False  # renewed, terminated or extended since it was listed
-        if Contract.objects.filter(renewal_of=contract, stage=Stage.ACTIVE).exists():
-            return False
-        # The owner stands in as the actor: the sweep acts on their contract, and an actor is required.
-        note = gettext("Ended on %(end)s: expired automatically.") % {"end": contract.end_date.isoformat()}
-        check_move(contract, Stage.EXPIRED, contract.owner, lost_reason="", note=note)
-        now = timezone.now()
-        StageChange.objects.create(
-            contract=contract,
-            source=contract.stage,
-            target=Stage.EXPIRED,
-            actor=contract.owner,
-            note=note,
-            changed_at=now,
-        )
-        Contract.objects.filter(pk=contract.pk).update(
-            stage=Stage.EXPIRED,
-            probability=DEFAULT_PROBABILITY[Stage.EXPIRED],
-            stage_changed_at=now,
-            version=F("version") + 1,
-            updated_at=now,
-        )
-        notify(
-            user=contract.owner,
-            title=gettext_lazy("%(number)s has expired"),
-            body=gettext_lazy("%(title)s ended on %(end)s without a signed renewal."),
-            url=reverse("contracts:detail", args=[contract.pk]),
-            level=NotificationLevel.WARNING,
-            email=False,
-            params={"number": contract.number, "title": contract.title, "end": contract.end_date.isoformat()},
-        )
-    return True
+    return contract_expire(contract_id=contract_id, today=today)
