@@ -158,6 +158,15 @@ ACCORD_PIPELINE_IDLE_DAYS = {
     "negotiation": env.int("PIPELINE_IDLE_DAYS_NEGOTIATION", default=14),
     "awaiting_signature": env.int("PIPELINE_IDLE_DAYS_AWAITING_SIGNATURE", default=14),
 }
+# Billing: the day of the month monthly retainers are invoiced (1-28); no follow-up e-mail for an open balance
+# below the minimum of its currency.
+ACCORD_RETAINER_INVOICE_DAY = env.int("RETAINER_INVOICE_DAY", default=1)
+if not 1 <= ACCORD_RETAINER_INVOICE_DAY <= 28:
+    raise ImproperlyConfigured("RETAINER_INVOICE_DAY must be between 1 and 28 (every month has that day).")
+ACCORD_COLLECTION_MINIMUM = {
+    "VND": env.int("COLLECTION_MINIMUM_VND", default=100_000),
+    "USD": env.int("COLLECTION_MINIMUM_USD", default=5),
+}
 # The address people reach Accord at; links in e-mails start with it.
 ACCORD_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -169,6 +178,12 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Generated documents (statement and proposal PDFs): private, served only through permission-checked views.
+    # Any Django storage backend works (e.g. django-storages' S3 backend with its OPTIONS).
+    "documents": {
+        "BACKEND": env.str("DOCUMENT_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json("DOCUMENT_STORAGE_OPTIONS", default={"location": str(Path(str(MEDIA_ROOT)) / "documents")}),
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -288,6 +303,14 @@ CELERY_BEAT_SCHEDULE = {
     "send-renewal-reminders": {
         "task": "contracts.tasks.send_renewal_reminders_task",
         "schedule": crontab(hour=8, minute=0),
+    },
+    "create-scheduled-invoices": {
+        "task": "contracts.tasks.create_scheduled_invoices_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "send-collection-follow-ups": {
+        "task": "contracts.tasks.send_collection_follow_ups_task",
+        "schedule": crontab(hour=9, minute=0),
     },
 }
 

@@ -77,3 +77,66 @@ def renew_and_expire_contracts_task(today: str | None = None) -> dict[str, int]:
     One successor at most per contract (``renewal_of`` is one-to-one) and one expiry, however often it runs.
     """
     return renew_and_expire_contracts(today=date.fromisoformat(today) if today else None)
+
+
+# --- Billing (contracts/billing/): invoices from billing schedules, collection follow-ups, statement PDFs ------
+
+
+@shared_task(
+    autoretry_for=TRANSIENT_DATABASE_ERRORS,
+    retry_backoff=60,
+    retry_backoff_max=1800,
+    max_retries=5,
+    soft_time_limit=900,
+    time_limit=960,
+)
+def create_scheduled_invoices_task(today: str | None = None) -> int:
+    """Issue the invoices the billing schedules of active contracts call for today; how many were created.
+
+    Each schedule item (a month of a retainer, a milestone) is one invoice at most (a unique key per contract).
+    """
+    from contracts.billing.schedule import create_scheduled_invoices
+
+    return create_scheduled_invoices(today=date.fromisoformat(today) if today else None)
+
+
+@shared_task(
+    autoretry_for=TRANSIENT_DATABASE_ERRORS,
+    retry_backoff=60,
+    retry_backoff_max=1800,
+    max_retries=5,
+    soft_time_limit=1800,
+    time_limit=1860,
+)
+def send_collection_follow_ups_task(today: str | None = None, batch_size: int | None = None) -> int:
+    """Take the collection follow-ups due today: each (invoice, level) at most once, ever; one e-mail per client."""
+    from contracts.billing.collections import BATCH_SIZE, send_follow_ups
+
+    return send_follow_ups(today=date.fromisoformat(today) if today else None, batch_size=batch_size or BATCH_SIZE)
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=12,
+)
+def send_collection_notice_email_task(notice_id: int, contact_id: int) -> bool:
+    """One billing contact's copy of a follow-up e-mail, in their language; claimed first, so sent at most once."""
+    from contracts.billing.collections import deliver_notice_email
+
+    return deliver_notice_email(notice_id=notice_id, contact_id=contact_id)
+
+
+@shared_task(
+    autoretry_for=TRANSIENT_DATABASE_ERRORS,
+    retry_backoff=10,
+    max_retries=5,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def render_statement_pdf_task(document_id: int) -> str:
+    """Render a statement of account to PDF and store it; a document already rendered is left alone."""
+    from contracts.billing.statement_pdf import render_statement_document
+
+    return render_statement_document(document_id=document_id)

@@ -1,5 +1,8 @@
 from django.urls import path
 
+from contracts.billing import document_urls as billing_document_urls
+from contracts.billing import urls as billing_urls
+
 from contracts.views import detail, pipeline
 
 app_name = "contracts"
@@ -20,3 +23,4 @@ urlpatterns = [
     path("contracts/<int:pk>/costs/new/", detail.cost_create, name="cost_create"),
     path("contracts/<int:pk>/renew/", detail.renew, name="renew"),
 ]
+urlpatterns += billing_urls.urlpatterns + billing_document_urls.urlpatterns

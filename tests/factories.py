@@ -169,3 +169,43 @@ class ActiveContractFactory(ContractFactory):
     notice_deadline = factory.LazyAttribute(
         lambda contract: contract.end_date - datetime.timedelta(days=contract.notice_days)
     )
+
+
+class InvoiceFactory(DjangoModelFactory):
+    """An issued invoice on an active contract: 10 % VAT, due 30 days after issue, nothing paid yet.
+
+    Numbers use 1999, a year the services never number in; amounts follow ``net_amount`` and ``vat_rate``.
+    """
+
+    class Meta:
+        model = "contracts.Invoice"
+
+    contract = factory.SubFactory(ActiveContractFactory)
+    client = factory.LazyAttribute(lambda invoice: invoice.contract.client)
+    number = factory.Sequence(lambda n: f"INV-1999-{n + 1:05d}")
+    description = factory.Sequence(lambda n: f"Phí dịch vụ tháng {n % 12 + 1}")
+    issue_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=10))
+    due_date = factory.LazyAttribute(lambda invoice: invoice.issue_date + datetime.timedelta(days=30))
+    currency = factory.LazyAttribute(lambda invoice: invoice.contract.currency)
+    net_amount = Decimal("100000000")
+    vat_rate = 10
+    vat_amount = factory.LazyAttribute(lambda invoice: invoice.net_amount * invoice.vat_rate / 100)
+    gross_amount = factory.LazyAttribute(lambda invoice: invoice.net_amount + invoice.vat_amount)
+    paid_amount = Decimal("0")
+    status = "issued"
+    issued_at = factory.LazyAttribute(
+        lambda invoice: timezone.make_aware(datetime.datetime.combine(invoice.issue_date, datetime.time(9)))
+    )
+
+
+class PaymentFactory(DjangoModelFactory):
+    """A payment row only: use ``contracts.billing.services.payment_record`` when the invoice must follow."""
+
+    class Meta:
+        model = "contracts.Payment"
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    amount = Decimal("10000000")
+    received_on = factory.LazyFunction(timezone.localdate)
+    method = "bank_transfer"
+    recorded_by = factory.SubFactory(UserFactory, role=Role.FINANCE)

@@ -1,0 +1,306 @@
+"""Reads for invoices, payments and receivables. Pages, the API, exports, PDFs and dashboards start here, so the
+figure on a board and the list behind it always agree.
+
+Outstanding is gross − paid on open invoices (issued, partially paid). Days past due count from the due date in
+the agency's calendar (``timezone.localdate()``).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from clients.models import Client
+from contracts.models import OPEN_STATUSES, Invoice, InvoiceStatus, Payment
+
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+ZERO = Value(Decimal("0"), output_field=MONEY)
+OUTSTANDING = ExpressionWrapper(F("gross_amount") - F("paid_amount"), output_field=MONEY)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    label: str
+    low: int | None  # days past due, inclusive; None: not yet due
+    high: int | None
+
+
+BUCKETS = (
+    Bucket("current", _("Current"), None, 0),
+    Bucket("d1_30", _("1–30 days"), 1, 30),
+    Bucket("d31_60", _("31–60 days"), 31, 60),
+    Bucket("d61_90", _("61–90 days"), 61, 90),
+    Bucket("d90_plus", _("90+ days"), 91, None),
+)
+BUCKET_KEYS = tuple(bucket.key for bucket in BUCKETS)
+AGING_DIMENSIONS = {
+    "client": ("client_id", "client__name"),
+    "owner": ("client__owner_id", "client__owner__full_name"),
+    "team": ("client__team_id", "client__team__name"),
+    "currency": (None, None),
+}
+
+# Payment rating from the average delay, in days, of paid and overdue invoices: (rating, at most this many days).
+RATINGS = (("A", 30), ("B", 60), ("C", 90))
+RATING_LABELS = {
+    "A": _("A · pays within 30 days of the due date on average"),
+    "B": _("B · 31–60 days late on average"),
+    "C": _("C · 61–90 days late on average"),
+    "D": _("D · more than 90 days late on average"),
+}
+
+
+def invoice_list(*, user: User) -> QuerySet[Invoice]:
+    """Invoices the user may see, with client, owner, team and contract for lists and cards."""
+    return Invoice.objects.visible_to(user).select_related(
+        "client", "client__owner", "client__team", "contract", "contract__owner"
+    )
+
+
+def invoice_detail(*, user: User) -> QuerySet[Invoice]:
+    return invoice_list(user=user).select_related("phase", "created_by")
+
+
+def totals_by_currency(invoices: QuerySet[Invoice]) -> list[dict]:
+    """Per currency: how many invoices, gross, paid and outstanding (open invoices only), in one query."""
+    return list(
+        invoices.order_by()
+        .values("currency")
+        .annotate(
+            count=Count("pk"),
+            gross=Coalesce(Sum("gross_amount"), ZERO),
+            paid=Coalesce(Sum("paid_amount"), ZERO),
+            outstanding=Coalesce(Sum(OUTSTANDING, filter=Q(status__in=OPEN_STATUSES)), ZERO),
+        )
+        .order_by("currency")
+    )
+
+
+def bucket_of(days_past_due: int) -> str:
+    for bucket in BUCKETS:
+        if (bucket.low is None or days_past_due >= bucket.low) and (bucket.high is None or days_past_due <= bucket.high):
+            return bucket.key
+    raise AssertionError(days_past_due)
+
+
+def bucket_filter(key: str, today: date) -> Q:
+    """The open invoices in one aging bucket on ``today`` (by due date, so the index on it serves)."""
+    bucket = next(bucket for bucket in BUCKETS if bucket.key == key)
+    condition = Q()
+    if bucket.low is not None:
+        condition &= Q(due_date__lte=today - timedelta(days=bucket.low))
+    if bucket.high is not None:
+        condition &= Q(due_date__gte=today - timedelta(days=bucket.high))
+    return condition
+
+
+def aging(invoices: QuerySet[Invoice], *, by: str = "client", today: date | None = None) -> list[dict]:
+    """Outstanding gross per aging bucket, grouped by ``by`` (client, owner, team or currency) and currency.
+
+    Each row: ``key`` (the group's id; None for clients without a team), ``label``, ``currency``, one amount per
+    bucket key, ``total`` and ``invoices`` (how many open invoices). Largest total first. One query.
+    """
+    if by not in AGING_DIMENSIONS:
+        raise ValueError(f"aging by {by!r}: choose one of {', '.join(AGING_DIMENSIONS)}")
+    today = today or timezone.localdate()
+    key, label = AGING_DIMENSIONS[by]
+    group = [name for name in (key, label) if name] + ["currency"]
+    sums = {
+        bucket.key: Coalesce(Sum(OUTSTANDING, filter=bucket_filter(bucket.key, today)), ZERO) for bucket in BUCKETS
+    }
+    rows = (
+        invoices.filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .values(*group)
+        .annotate(**sums, total=Coalesce(Sum(OUTSTANDING), ZERO), invoices=Count("pk"))
+        .order_by("-total", *group)
+    )
+    return [
+        {
+            **{bucket: row[bucket] for bucket in BUCKET_KEYS},
+            "key": row[key] if key else row["currency"],
+            "label": (row[label] or "") if label else row["currency"],
+            "currency": row["currency"],
+            "total": row["total"],
+            "invoices": row["invoices"],
+        }
+        for row in rows
+    ]
+
+
+def aging_totals(invoices: QuerySet[Invoice], *, today: date | None = None) -> list[dict]:
+    """The aging of all ``invoices``, one row per currency."""
+    return aging(invoices, by="currency", today=today)
+
+
+@dataclass
+class StatementLine:
+    day: date
+    kind: str  # "invoice" or "payment"
+    reference: str
+    description: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal = Decimal("0")
+    due_date: date | None = None
+    invoice_id: int | None = None
+
+
+@dataclass
+class Statement:
+    client: Client
+    currency: str
+    start: date
+    end: date
+    opening_balance: Decimal
+    lines: list[StatementLine] = field(default_factory=list)
+    closing_balance: Decimal = Decimal("0")
+    overdue: Decimal = Decimal("0")
+
+
+def statement_currencies(client: Client) -> list[str]:
+    return sorted(
+        set(
+            Invoice.objects.filter(client=client)
+            .exclude(status=InvoiceStatus.DRAFT)
+            .values_list("currency", flat=True)
+            .distinct()
+        )
+    )
+
+
+def client_statement(*, client: Client, currency: str, start: date, end: date) -> Statement:
+    """A client's statement of account in one currency: opening balance on ``start``, the invoices issued and the
+    payments received from ``start`` to ``end`` with a running balance, the closing balance and what of it is
+    overdue on ``end``. Void invoices never count; a written-off invoice leaves the balance on its write-off date.
+    Three queries whatever the size."""
+    invoices = Invoice.objects.filter(client=client, currency=currency).exclude(
+        status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+    )
+    payments = Payment.objects.filter(invoice__in=invoices)
+    written_off = invoices.filter(status=InvoiceStatus.WRITTEN_OFF)
+    before = (
+        (invoices.filter(issue_date__lt=start).aggregate(total=Sum("gross_amount"))["total"] or Decimal("0"))
+        - (payments.filter(received_on__lt=start).aggregate(total=Sum("amount"))["total"] or Decimal("0"))
+        - _written_off_amount(written_off.filter(closed_on__lt=start))
+    )
+    lines = [
+        StatementLine(
+            day=invoice.issue_date,
+            kind="invoice",
+            reference=invoice.number,
+            description=invoice.description,
+            debit=invoice.gross_amount,
+            credit=Decimal("0"),
+            due_date=invoice.due_date,
+            invoice_id=invoice.pk,
+        )
+        for invoice in invoices.filter(issue_date__range=(start, end))
+    ]
+    lines += [
+        StatementLine(
+            day=payment.received_on,
+            kind="payment",
+            reference=payment.reference or payment.invoice.number,
+            description=_("Payment for %(number)s") % {"number": payment.invoice.number},
+            debit=Decimal("0"),
+            credit=payment.amount,
+            invoice_id=payment.invoice_id,
+        )
+        for payment in payments.filter(received_on__range=(start, end)).select_related("invoice")
+    ]
+    lines += [
+        StatementLine(
+            day=invoice.closed_on,
+            kind="write_off",
+            reference=invoice.number,
+            description=_("Written off"),
+            debit=Decimal("0"),
+            credit=invoice.gross_amount - invoice.paid_amount,
+            invoice_id=invoice.pk,
+        )
+        for invoice in written_off.filter(closed_on__range=(start, end))
+    ]
+    lines.sort(key=lambda line: (line.day, line.kind != "invoice", line.reference))
+    balance = before
+    for line in lines:
+        balance += line.debit - line.credit
+        line.balance = balance
+    overdue = invoices.filter(status__in=OPEN_STATUSES, due_date__lt=end).aggregate(total=Sum(OUTSTANDING))["total"]
+    return Statement(
+        client=client,
+        currency=currency,
+        start=start,
+        end=end,
+        opening_balance=before,
+        lines=lines,
+        closing_balance=balance,
+        overdue=overdue or Decimal("0"),
+    )
+
+
+def _written_off_amount(invoices: QuerySet[Invoice]) -> Decimal:
+    return invoices.aggregate(total=Sum(OUTSTANDING))["total"] or Decimal("0")
+
+
+def payment_delay_days(today: date | None = None):
+    """Per invoice, how late it was paid (paid invoices) or is so far (open ones past due), in days; else NULL."""
+    today = today or timezone.localdate()
+    late = ExpressionWrapper(F("paid_on") - F("due_date"), output_field=DurationField())
+    so_far = ExpressionWrapper(Value(today) - F("due_date"), output_field=DurationField())
+    return Case(
+        When(status=InvoiceStatus.PAID, paid_on__gt=F("due_date"), then=late),
+        When(status=InvoiceStatus.PAID, then=Value(timedelta(0))),
+        When(status__in=OPEN_STATUSES, due_date__lt=today, then=so_far),
+        default=None,
+        output_field=DurationField(),
+    )
+
+
+def with_payment_delay(clients: QuerySet[Client], today: date | None = None) -> QuerySet[Client]:
+    """Annotate ``average_payment_delay`` (a timedelta, None without a paid or overdue invoice), in SQL."""
+    delays = (
+        Invoice.objects.filter(client=OuterRef("pk"))
+        .order_by()
+        .values("client")
+        .annotate(delay=Avg(payment_delay_days(today)))
+        .values("delay")
+    )
+    return clients.annotate(average_payment_delay=Subquery(delays, output_field=DurationField()))
+
+
+def rating_for(delay: timedelta | None) -> str | None:
+    """A–D from the average payment delay: ≤ 30, ≤ 60, ≤ 90, > 90 days; None without history."""
+    if delay is None:
+        return None
+    days = delay.total_seconds() / 86400
+    return next((rating for rating, limit in RATINGS if days <= limit), "D")
+
+
+def client_payment_rating(client: Client, today: date | None = None) -> tuple[str | None, timedelta | None]:
+    delay = with_payment_delay(Client.objects.filter(pk=client.pk), today).values_list(
+        "average_payment_delay", flat=True
+    )[0]
+    return rating_for(delay), delay
+

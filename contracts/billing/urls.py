@@ -1,0 +1,3 @@
+"""Billing pages: invoices, payments, receivables, collections and statements (names under ``contracts:``)."""
+
+urlpatterns = []
