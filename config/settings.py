@@ -167,6 +167,11 @@ ACCORD_COLLECTION_MINIMUM = {
     "VND": env.int("COLLECTION_MINIMUM_VND", default=100_000),
     "USD": env.int("COLLECTION_MINIMUM_USD", default=5),
 }
+# How clients pay: printed on follow-up e-mails and statements (bank, account number, transfer reference).
+ACCORD_PAYMENT_INSTRUCTIONS = env.str(
+    "PAYMENT_INSTRUCTIONS",
+    default="",
+)
 # The address people reach Accord at; links in e-mails start with it.
 ACCORD_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 

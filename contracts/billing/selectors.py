@@ -99,7 +99,8 @@ def totals_by_currency(invoices: QuerySet[Invoice]) -> list[dict]:
 
 def bucket_of(days_past_due: int) -> str:
     for bucket in BUCKETS:
-        if (bucket.low is None or days_past_due >= bucket.low) and (bucket.high is None or days_past_due <= bucket.high):
+        above_low = bucket.low is None or days_past_due >= bucket.low
+        if above_low and (bucket.high is None or days_past_due <= bucket.high):
             return bucket.key
     raise AssertionError(days_past_due)
 

@@ -238,10 +238,14 @@ def payment_record(
     received_on: date | None = None,
     method: str = "bank_transfer",
     reference: str = "",
+    expected_version: int | None = None,
 ) -> Payment:
-    """Record money received. Partial payments add up; more than the outstanding amount is refused."""
+    """Record money received. Partial payments add up; more than the outstanding amount is refused.
+
+    ``expected_version`` (the version the user saw) refuses a second recording of the same transfer from a stale
+    page with a ConflictError."""
     _ensure_can_bill(actor)
-    invoice = _locked(invoice)
+    invoice = _locked(invoice, expected_version)
     if invoice.status not in OPEN_STATUSES:
         raise TransitionError(
             _("Payments are recorded on issued invoices only; this one is %(status)s.")
@@ -309,7 +313,9 @@ def write_off_request(*, invoice: Invoice, actor: User, reason: str) -> WriteOff
         raise ConflictError(_("A write-off of this invoice is already waiting for a director."))
     request = WriteOffRequest.objects.create(invoice=invoice, reason=reason, requested_by=actor)
     _log(invoice, InvoiceEventKind.WRITE_OFF_REQUESTED, actor, reason)
-    for director in User.objects.filter(role__in=(Role.DIRECTOR, Role.ADMIN), is_active=True).exclude(pk=actor.pk):
+    if is_director(actor):  # a director's own request needs no one else's approval
+        return write_off_decide(request=request, actor=actor, approve=True)
+    for director in User.objects.filter(role__in=(Role.DIRECTOR, Role.ADMIN), is_active=True):
         notify(
             user=director,
             title=gettext_lazy("Write-off to approve: %(number)s"),
@@ -323,8 +329,6 @@ def write_off_request(*, invoice: Invoice, actor: User, reason: str) -> WriteOff
                 "reason": reason,
             },
         )
-    if is_director(actor):
-        write_off_decide(request=request, actor=actor, approve=True)
     return request
 
 
@@ -337,12 +341,12 @@ def write_off_decide(*, request: WriteOffRequest, actor: User, approve: bool, no
     if request.status != WriteOffStatus.PENDING:
         raise ConflictError(_("This write-off was already decided."))
     invoice = _locked(request.invoice)
+    if approve and invoice.status not in OPEN_STATUSES:
+        raise TransitionError(_("Only an open invoice can be written off."))
     request.status = WriteOffStatus.APPROVED if approve else WriteOffStatus.REJECTED
     request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
     if approve:
-        if invoice.status not in OPEN_STATUSES:
-            raise TransitionError(_("Only an open invoice can be written off."))
         invoice.status, invoice.closed_on = InvoiceStatus.WRITTEN_OFF, timezone.localdate()
         invoice.close_reason = request.reason
         _save(invoice, "status", "closed_on", "close_reason")

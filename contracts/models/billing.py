@@ -4,8 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.core.files.storage import storages
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -236,6 +236,9 @@ class WriteOffRequest(TimeStampedModel):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.status}"
+
 
 class CollectionLevel(models.IntegerChoices):
     COURTESY = 0, _("L0 · courtesy reminder")
@@ -257,6 +260,9 @@ class CollectionNotice(models.Model):
         ordering = ["-sent_on", "-id"]
         constraints = [models.UniqueConstraint(fields=["client", "sent_on"], name="collection_notice_once_a_day")]
 
+    def __str__(self) -> str:
+        return f"{self.client_id} on {self.sent_on}: L{self.level}"
+
 
 class CollectionStep(models.Model):
     """A follow-up level reached by an invoice: each (invoice, level) at most once, ever."""
@@ -264,9 +270,7 @@ class CollectionStep(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="collection_steps")
     level = models.PositiveSmallIntegerField(_("level"), choices=CollectionLevel.choices)
     taken_on = models.DateField(_("date"))
-    notice = models.ForeignKey(
-        CollectionNotice, null=True, blank=True, on_delete=models.SET_NULL, related_name="steps"
-    )
+    notice = models.ForeignKey(CollectionNotice, null=True, blank=True, on_delete=models.SET_NULL, related_name="steps")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -289,6 +293,9 @@ class NoticeDelivery(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["notice", "contact"], name="notice_delivery_once")]
 
+    def __str__(self) -> str:
+        return f"{self.notice_id} to {self.contact_id}"
+
 
 class CollectionPause(models.Model):
     """Follow-ups for all of a client's invoices are paused (an AM or finance decided so) until removed."""
@@ -297,6 +304,9 @@ class CollectionPause(models.Model):
     paused_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.client_id} paused"
 
 
 class InvoiceEventKind(models.TextChoices):
@@ -372,3 +382,6 @@ class StatementDocument(models.Model):
                 name="statement_document_once_per_content",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.currency} {self.start}–{self.end} ({self.status})"
