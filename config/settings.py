@@ -172,6 +172,11 @@ ACCORD_PAYMENT_INSTRUCTIONS = env.str(
     "PAYMENT_INSTRUCTIONS",
     default="",
 )
+# Proposals: a total discount above this share (%) needs a director's approval before sending. Branding of PDFs:
+# the logo (a path under static/, PNG or SVG) and the accent colour.
+ACCORD_PROPOSAL_APPROVAL_DISCOUNT = env.float("PROPOSAL_APPROVAL_DISCOUNT", default=15.0)
+ACCORD_BRAND_LOGO = env.str("BRAND_LOGO", default="img/logo.svg")
+ACCORD_BRAND_COLOR = env.str("BRAND_COLOR", default="#4338ca")
 # The address people reach Accord at; links in e-mails start with it.
 ACCORD_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
