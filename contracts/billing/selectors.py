@@ -127,9 +127,7 @@ def aging(invoices: QuerySet[Invoice], *, by: str = "client", today: date | None
     today = today or timezone.localdate()
     key, label = AGING_DIMENSIONS[by]
     group = [name for name in (key, label) if name] + ["currency"]
-    sums = {
-        bucket.key: Coalesce(Sum(OUTSTANDING, filter=bucket_filter(bucket.key, today)), ZERO) for bucket in BUCKETS
-    }
+    sums = {bucket.key: Coalesce(Sum(OUTSTANDING, filter=bucket_filter(bucket.key, today)), ZERO) for bucket in BUCKETS}
     rows = (
         invoices.filter(status__in=OPEN_STATUSES)
         .order_by()
@@ -194,86 +192,118 @@ def statement_currencies(client: Client) -> list[str]:
 def client_statement(*, client: Client, currency: str, start: date, end: date) -> Statement:
     """A client's statement of account in one currency: opening balance on ``start``, the invoices issued and the
     payments received from ``start`` to ``end`` with a running balance, the closing balance and what of it is
-    overdue on ``end``. Void invoices never count; a written-off invoice leaves the balance on its write-off date.
-    Three queries whatever the size."""
+    overdue on ``end`` (payments after ``end`` do not count). Void invoices never count; a written-off invoice
+    leaves the balance on its write-off date. Three queries whatever the size."""
     invoices = Invoice.objects.filter(client=client, currency=currency).exclude(
         status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID)
     )
-    payments = Payment.objects.filter(invoice__in=invoices)
-    written_off = invoices.filter(status=InvoiceStatus.WRITTEN_OFF)
-    before = (
-        (invoices.filter(issue_date__lt=start).aggregate(total=Sum("gross_amount"))["total"] or Decimal("0"))
-        - (payments.filter(received_on__lt=start).aggregate(total=Sum("amount"))["total"] or Decimal("0"))
-        - _written_off_amount(written_off.filter(closed_on__lt=start))
-    )
-    lines = [
-        StatementLine(
-            day=invoice.issue_date,
-            kind="invoice",
-            reference=invoice.number,
-            description=invoice.description,
-            debit=invoice.gross_amount,
-            credit=Decimal("0"),
-            due_date=invoice.due_date,
-            invoice_id=invoice.pk,
-        )
-        for invoice in invoices.filter(issue_date__range=(start, end))
-    ]
-    lines += [
-        StatementLine(
-            day=payment.received_on,
-            kind="payment",
-            reference=payment.reference or payment.invoice.number,
-            description=_("Payment for %(number)s") % {"number": payment.invoice.number},
-            debit=Decimal("0"),
-            credit=payment.amount,
-            invoice_id=payment.invoice_id,
-        )
-        for payment in payments.filter(received_on__range=(start, end)).select_related("invoice")
-    ]
-    lines += [
-        StatementLine(
-            day=invoice.closed_on,
-            kind="write_off",
-            reference=invoice.number,
-            description=_("Written off"),
-            debit=Decimal("0"),
-            credit=invoice.gross_amount - invoice.paid_amount,
-            invoice_id=invoice.pk,
-        )
-        for invoice in written_off.filter(closed_on__range=(start, end))
-    ]
+    figures = _statement_figures(invoices, start, end)
+    written_off = Q(status=InvoiceStatus.WRITTEN_OFF, closed_on__range=(start, end))
+    lines = []
+    for invoice in invoices.filter(Q(issue_date__range=(start, end)) | written_off):
+        if start <= invoice.issue_date <= end:
+            lines.append(_invoice_line(invoice))
+        if invoice.status == InvoiceStatus.WRITTEN_OFF and start <= invoice.closed_on <= end:
+            lines.append(_write_off_line(invoice))
+    payments = Payment.objects.filter(invoice__in=invoices, received_on__range=(start, end)).select_related("invoice")
+    lines += [_payment_line(payment) for payment in payments]
     lines.sort(key=lambda line: (line.day, line.kind != "invoice", line.reference))
-    balance = before
+    balance = figures["opening"]
     for line in lines:
         balance += line.debit - line.credit
         line.balance = balance
-    overdue = invoices.filter(status__in=OPEN_STATUSES, due_date__lt=end).aggregate(total=Sum(OUTSTANDING))["total"]
     return Statement(
         client=client,
         currency=currency,
         start=start,
         end=end,
-        opening_balance=before,
+        opening_balance=figures["opening"],
         lines=lines,
         closing_balance=balance,
-        overdue=overdue or Decimal("0"),
+        overdue=figures["overdue"],
     )
 
 
-def _written_off_amount(invoices: QuerySet[Invoice]) -> Decimal:
-    return invoices.aggregate(total=Sum(OUTSTANDING))["total"] or Decimal("0")
+def _paid(**received_on) -> Coalesce:
+    """Per invoice, the payments received in a span of days (``received_on__lt=...``), in a subquery."""
+    paid = (
+        Payment.objects.filter(invoice=OuterRef("pk"), **received_on)
+        .order_by()
+        .values("invoice")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(paid, output_field=MONEY), ZERO)
+
+
+def _statement_figures(invoices: QuerySet[Invoice], start: date, end: date) -> dict[str, Decimal]:
+    """The opening balance on ``start`` and the part of the balance overdue on ``end``, in one query."""
+    figures = invoices.annotate(paid_before_start=_paid(received_on__lt=start), paid_by_end=_paid(received_on__lte=end))
+    figures = figures.aggregate(
+        owed=Coalesce(Sum("gross_amount", filter=Q(issue_date__lt=start)), ZERO),
+        paid=Coalesce(Sum("paid_before_start", filter=Q(issue_date__lt=start)), ZERO),
+        written_off=Coalesce(Sum(OUTSTANDING, filter=Q(status=InvoiceStatus.WRITTEN_OFF, closed_on__lt=start)), ZERO),
+        overdue=Coalesce(
+            Sum(
+                ExpressionWrapper(F("gross_amount") - F("paid_by_end"), output_field=MONEY),
+                filter=Q(due_date__lt=end) & ~Q(status=InvoiceStatus.WRITTEN_OFF, closed_on__lte=end),
+            ),
+            ZERO,
+        ),
+    )
+    return {"opening": figures["owed"] - figures["paid"] - figures["written_off"], "overdue": figures["overdue"]}
+
+
+def _invoice_line(invoice: Invoice) -> StatementLine:
+    return StatementLine(
+        day=invoice.issue_date,
+        kind="invoice",
+        reference=invoice.number,
+        description=invoice.description,
+        debit=invoice.gross_amount,
+        credit=Decimal("0"),
+        due_date=invoice.due_date,
+        invoice_id=invoice.pk,
+    )
+
+
+def _write_off_line(invoice: Invoice) -> StatementLine:
+    return StatementLine(
+        day=invoice.closed_on,
+        kind="write_off",
+        reference=invoice.number,
+        description=_("Written off"),
+        debit=Decimal("0"),
+        credit=invoice.gross_amount - invoice.paid_amount,
+        invoice_id=invoice.pk,
+    )
+
+
+def _payment_line(payment: Payment) -> StatementLine:
+    return StatementLine(
+        day=payment.received_on,
+        kind="payment",
+        reference=payment.reference or payment.invoice.number,
+        description=_("Payment for %(number)s") % {"number": payment.invoice.number},
+        debit=Decimal("0"),
+        credit=payment.amount,
+        invoice_id=payment.invoice_id,
+    )
 
 
 def payment_delay_days(today: date | None = None):
-    """Per invoice, how late it was paid (paid invoices) or is so far (open ones past due), in days; else NULL."""
+    """Per invoice, how late it was paid (paid invoices), is so far (open ones past due) or was when written off;
+    else NULL."""
     today = today or timezone.localdate()
     late = ExpressionWrapper(F("paid_on") - F("due_date"), output_field=DurationField())
     so_far = ExpressionWrapper(Value(today) - F("due_date"), output_field=DurationField())
+    written_off_late = ExpressionWrapper(F("closed_on") - F("due_date"), output_field=DurationField())
     return Case(
         When(status=InvoiceStatus.PAID, paid_on__gt=F("due_date"), then=late),
         When(status=InvoiceStatus.PAID, then=Value(timedelta(0))),
         When(status__in=OPEN_STATUSES, due_date__lt=today, then=so_far),
+        # Never paid: late until the day it was written off (a write-off must not improve the rating).
+        When(status=InvoiceStatus.WRITTEN_OFF, closed_on__gt=F("due_date"), then=written_off_late),
         default=None,
         output_field=DurationField(),
     )
@@ -304,4 +334,3 @@ def client_payment_rating(client: Client, today: date | None = None) -> tuple[st
         "average_payment_delay", flat=True
     )[0]
     return rating_for(delay), delay
-

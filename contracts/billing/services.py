@@ -111,7 +111,9 @@ def _log(invoice: Invoice, kind: str, actor: User | None, note: str = "") -> Inv
 
 
 def _locked(invoice: Invoice, expected_version: int | None = None) -> Invoice:
-    locked = Invoice.objects.select_for_update().select_related("client", "contract").get(pk=invoice.pk)
+    # Only the invoice's row: locking its client and contract too would deadlock against another invoice of theirs
+    # being issued at once (its foreign keys are checked at commit, after it took the year's number).
+    locked = Invoice.objects.select_for_update(of=("self",)).select_related("client", "contract").get(pk=invoice.pk)
     if expected_version is not None and locked.version != expected_version:
         raise ConflictError(_("Someone else changed this invoice first. Reload to see it."))
     return locked
@@ -274,6 +276,9 @@ def payment_record(
     payment.full_clean()
     if payment.received_on < invoice.issue_date:
         message = _("A payment cannot come before the invoice was issued.")
+        raise DomainError(message, fields={"received_on": [message]})
+    if payment.received_on > timezone.localdate():
+        message = _("A payment is recorded once received: the date cannot be in the future.")
         raise DomainError(message, fields={"received_on": [message]})
     payment.save()
     invoice.paid_amount += amount

@@ -8,6 +8,7 @@ from django.core.files.storage import storages
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -120,7 +121,9 @@ class Invoice(TimeStampedModel):
             models.CheckConstraint(condition=Q(net_amount__gt=0), name="invoice_net_positive"),
             models.CheckConstraint(condition=Q(vat_rate__in=[10, 8, 5, 0]), name="invoice_vat_rate_allowed"),
             models.CheckConstraint(
-                condition=Q(gross_amount=F("net_amount") + F("vat_amount")), name="invoice_gross_is_net_plus_vat"
+                # Rounded: SQLite keeps decimals as floats, where 333.33 + 33.33 is not exactly 366.66.
+                condition=Q(gross_amount=Round(F("net_amount") + F("vat_amount"), 2)),
+                name="invoice_gross_is_net_plus_vat",
             ),
             models.CheckConstraint(
                 condition=Q(paid_amount__gte=0, paid_amount__lte=F("gross_amount")), name="invoice_not_overpaid"
