@@ -22,9 +22,16 @@ router.register("requests", clients_api.RequestViewSet, basename="request")
 router.register("handovers", clients_api.HandoverViewSet, basename="handover")
 router.register("contracts", contracts_api.ContractViewSet, basename="contract")
 router.register("phases", contracts_api.PhaseViewSet, basename="phase")
+router.register("invoices", contracts_api.InvoiceViewSet, basename="invoice")
+router.register("payments", contracts_api.PaymentViewSet, basename="payment")
+router.register("write-off-requests", contracts_api.WriteOffRequestViewSet, basename="write-off-request")
 
 api_v1 = [
     path("me", accounts_api.me, name="me"),
+    path("receivables/aging", contracts_api.AgingView.as_view(), name="receivables-aging"),
+    path("statements/<int:client_id>", contracts_api.StatementView.as_view(), name="statement"),
+    path("statements/<int:client_id>/pdf", contracts_api.StatementPdfView.as_view(), name="statement-pdf"),
+    path("statement-documents/<int:pk>", contracts_api.StatementDocumentView.as_view(), name="statement-document"),
     *router.urls,
 ]
 
@@ -33,6 +40,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("clients.urls")),
     path("", include("contracts.urls")),
+    path("", include("proposals.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon),
     path("admin/", admin.site.urls),
