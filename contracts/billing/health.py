@@ -1,0 +1,63 @@
+"""Billing's part of the client health score: receivables overdue for more than 30 days.
+
+The oldest open invoice's days past due cost points: more than 30 days −10, more than 60 −20, more than 90 −30.
+A disputed invoice, or one with a promise to pay, still counts: follow-ups pause for them, but the money is late
+all the same and the account is at risk until it comes in. A paid, void or written-off invoice never counts.
+
+One subquery per client, served by the (client, status, due_date) index: the oldest due date among its open
+invoices more than 30 days past due, as days past due (NULL when there is none).
+"""
+
+from datetime import timedelta
+
+from django.db.models import Case, DurationField, ExpressionWrapper, F, IntegerField, OuterRef, Subquery, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from clients.health import Factor, HealthRule
+from contracts.models import OPEN_STATUSES, Invoice
+
+# (more than this many days past due, points lost), the longest first
+OVERDUE_RULES = ((90, 30), (60, 20), (30, 10))
+LEAST_DAYS = min(days for days, _points in OVERDUE_RULES)
+
+
+def _annotations(now) -> dict:
+    today = timezone.localdate(now)
+    oldest = (
+        Invoice.objects.filter(
+            client=OuterRef("pk"), status__in=OPEN_STATUSES, due_date__lt=today - timedelta(days=LEAST_DAYS)
+        )
+        .order_by("due_date")
+        .values(late=ExpressionWrapper(Value(today) - F("due_date"), output_field=DurationField()))[:1]
+    )
+    return {"oldest_overdue_invoice_late": Subquery(oldest, output_field=DurationField())}
+
+
+def _penalty():
+    # NULL (nothing overdue that long, the usual case) is tested first, so most clients cost one look-up.
+    rules = [When(oldest_overdue_invoice_late__isnull=True, then=Value(0))]
+    rules += [
+        When(oldest_overdue_invoice_late__gt=timedelta(days=days), then=Value(points)) for days, points in OVERDUE_RULES
+    ]
+    return Case(*rules, default=Value(0), output_field=IntegerField())
+
+
+def overdue_points(days_late: int) -> int:
+    return next((points for days, points in OVERDUE_RULES if days_late > days), 0)
+
+
+def _explain(client, now) -> Factor | None:
+    late = getattr(client, "oldest_overdue_invoice_late", None)
+    if late is None or not overdue_points(late.days):
+        return None
+    detail = ngettext(
+        "Invoices overdue: the oldest is %(days)d day past due.",
+        "Invoices overdue: the oldest is %(days)d days past due.",
+        late.days,
+    )
+    return Factor(_("Overdue receivables"), overdue_points(late.days), detail % {"days": late.days})
+
+
+OVERDUE_RECEIVABLES_RULE = HealthRule(annotations=_annotations, penalty=_penalty, explain=_explain)
