@@ -23,12 +23,49 @@ class NavItem:
     def url(self) -> str:
         return reverse(self.url_name)
 
+    @property
+    def prefix_slice(self) -> str:
+        """For the template's ``request.path|slice:item.prefix_slice == item.active_prefix``: the path starts with
+        the prefix (``in`` would also match /contracts/5/invoices/new/ for /invoices/)."""
+        return f":{len(self.active_prefix)}"
 
-NAVIGATION: tuple[NavItem, ...] = (
+
+@dataclass(frozen=True)
+class NavGroup:
+    """A dropdown of entries under one label (the bar has no room for each of them on a laptop)."""
+
+    label: Promise
+    icon: str
+    children: tuple[NavItem, ...]
+    test_id: str = ""
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset().union(*(child.roles for child in self.children))
+
+    def for_role(self, role: str) -> "NavGroup":
+        return NavGroup(
+            self.label, self.icon, tuple(child for child in self.children if role in child.roles), self.test_id
+        )
+
+
+BILLING_ROLES = frozenset({Role.FINANCE, Role.DIRECTOR, Role.ADMIN})
+
+NAVIGATION: tuple[NavItem | NavGroup, ...] = (
     NavItem(_("Home"), "home", "house"),
     NavItem(_("Clients"), "clients:list", "buildings", active_prefix="/clients/"),
     NavItem(_("Pipeline"), "contracts:pipeline", "kanban", active_prefix="/pipeline/"),
     NavItem(_("Contracts"), "contracts:list", "file-earmark-text", active_prefix="/contracts/"),
+    NavGroup(
+        _("Billing"),
+        "receipt",
+        (
+            NavItem(_("Invoices"), "contracts:invoices", "receipt", active_prefix="/invoices/"),
+            NavItem(_("Receivables"), "contracts:receivables", "hourglass-split", active_prefix="/receivables/"),
+            NavItem(_("Collections"), "contracts:collections", "cash-stack", BILLING_ROLES, "/collections/"),
+        ),
+        test_id="nav-billing",
+    ),
     NavItem(_("Requests"), "clients:requests", "inbox", active_prefix="/requests/"),
     NavItem(_("Partners"), "clients:partners", "diagram-3", active_prefix="/partners/"),
     NavItem(_("People"), "accounts:people", "people", active_prefix="/people/"),
@@ -36,7 +73,8 @@ NAVIGATION: tuple[NavItem, ...] = (
 )
 
 
-def navigation_for(user) -> list[NavItem]:
+def navigation_for(user) -> list[NavItem | NavGroup]:
     if not user.is_authenticated:
         return []
-    return [item for item in NAVIGATION if user.role in item.roles]
+    items = [item for item in NAVIGATION if user.role in item.roles]
+    return [item.for_role(user.role) if isinstance(item, NavGroup) else item for item in items]

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from clients.models import Client, Department, Partner
 from contracts import reports, selectors, services
+from contracts.billing.views.invoices import contract_invoices_context
 from contracts.forms import CostForm, PhaseForm, RoundForm
 from contracts.models import PIPELINE_STAGES, Contract, Phase, Stage
 from contracts.rounds import round_changes
@@ -154,6 +155,7 @@ def _page_context(request: HttpRequest, contract: Contract, **forms) -> dict:
         "chart": _budget_chart(contract, phases, summary),
         "recipients": list(reports.report_recipients(contract.client)) if can_report else [],
         "notice_days_left": (contract.notice_deadline - today).days if contract.notice_deadline else None,
+        **contract_invoices_context(user, contract),
     }
     if can_edit:
         context["round_form"] = forms.get("round_form") or RoundForm(contract=contract)

@@ -1,0 +1,1 @@
+"""Billing pages: invoices, payments, receivables, collections and statements."""
