@@ -54,8 +54,16 @@ BILLING_ROLES = frozenset({Role.FINANCE, Role.DIRECTOR, Role.ADMIN})
 NAVIGATION: tuple[NavItem | NavGroup, ...] = (
     NavItem(_("Home"), "home", "house"),
     NavItem(_("Clients"), "clients:list", "buildings", active_prefix="/clients/"),
-    NavItem(_("Pipeline"), "contracts:pipeline", "kanban", active_prefix="/pipeline/"),
-    NavItem(_("Contracts"), "contracts:list", "file-earmark-text", active_prefix="/contracts/"),
+    NavGroup(
+        _("Deals"),
+        "kanban",
+        (
+            NavItem(_("Pipeline"), "contracts:pipeline", "kanban", active_prefix="/pipeline/"),
+            NavItem(_("Contracts"), "contracts:list", "file-earmark-text", active_prefix="/contracts/"),
+            NavItem(_("Proposals"), "proposals:list", "file-earmark-richtext", active_prefix="/proposals/"),
+        ),
+        test_id="nav-deals",
+    ),
     NavGroup(
         _("Billing"),
         "receipt",

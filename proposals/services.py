@@ -668,7 +668,12 @@ def request_pdf(proposal: Proposal) -> bool:
     from proposals.tasks import render_proposal_pdf_task
 
     digest = content_hash(proposal)
-    if digest in (proposal.pdf_hash, proposal.pdf_requested_hash) and (proposal.pdf or proposal.pdf_requested_hash):
+    failed = bool(proposal.pdf_error)  # asking again after a failed render tries again
+    if (
+        not failed
+        and digest in (proposal.pdf_hash, proposal.pdf_requested_hash)
+        and (proposal.pdf or proposal.pdf_requested_hash)
+    ):
         return False
     Proposal.objects.filter(pk=proposal.pk).update(pdf_requested_hash=digest, pdf_error="")
     proposal.pdf_requested_hash = digest

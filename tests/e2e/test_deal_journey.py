@@ -30,6 +30,7 @@ def test_sales_opens_a_deal_and_the_account_manager_signs_it(page):
 
     # Sales opens the deal for the AM's client (sales knows every client by name)
     sign_in(page, sales.email)
+    page.get_by_test_id("nav-deals").click()
     page.get_by_test_id("main-nav").get_by_role("link", name="Pipeline").click()
     page.get_by_role("link", name="New deal").click()
     form = page.get_by_test_id("contract-form")
@@ -46,6 +47,7 @@ def test_sales_opens_a_deal_and_the_account_manager_signs_it(page):
 
     # The AM drags it from Draft to Negotiation on the board
     sign_in(page, am.email)
+    page.get_by_test_id("nav-deals").click()
     page.get_by_test_id("main-nav").get_by_role("link", name="Pipeline").click()
     card = page.get_by_test_id("column-draft").locator(f"#deal-{deal.pk}")
     assert card.get_by_role("link", name="Chiến dịch Tết 2027").is_visible()
