@@ -322,6 +322,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts.tasks.send_collection_follow_ups_task",
         "schedule": crontab(hour=9, minute=0),
     },
+    "expire-proposals": {
+        "task": "proposals.tasks.expire_proposals_task",
+        "schedule": crontab(hour=0, minute=15),
+    },
+    "send-kpi-digest": {
+        "task": "kpis.tasks.send_kpi_digest_task",
+        "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------------------
