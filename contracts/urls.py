@@ -2,7 +2,6 @@ from django.urls import path
 
 from contracts.billing import document_urls as billing_document_urls
 from contracts.billing import urls as billing_urls
-
 from contracts.views import detail, pipeline
 
 app_name = "contracts"

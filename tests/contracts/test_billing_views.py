@@ -915,7 +915,8 @@ def test_the_statement_query_count_does_not_grow(client, am, finance, django_ass
     signed_in(client, finance)
     _rows(am, finance, 2, contract)
     # session, user, unread count (header); the client with owner, team and pause; its currencies; the statement
-    # (opening balance; invoice lines; payment lines); the payment rating; the PDF of these figures (it reads the rating again)
+    # (opening balance; invoice lines; payment lines); the payment rating; the PDF of these figures (it reads the
+    # rating again)
     with django_assert_num_queries(11):
         client.get(f"/statements/{contract.client_id}/")
     _rows(am, finance, 18, contract)
