@@ -341,6 +341,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        # WeasyPrint and fontTools log every layout step and font subset at INFO: dozens of lines per PDF.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # In-process (eager) tasks would log a line per task; a real worker keeps its INFO lines.
         "celery.app.trace": {"level": "WARNING" if not REDIS_URL else "INFO"},
     },

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db.models import F
+from django.db.models import F, Max, Sum
 from django.utils import timezone
 
 from accounts.models import Notification, Role, Team, User
@@ -29,16 +29,30 @@ from clients.models import (
     RequestStatus,
 )
 from clients.services import client_create
+from contracts.billing.collections import LEVEL_DAYS, send_follow_ups
+from contracts.billing.schedule import create_scheduled_invoices, schedule_items
+from contracts.billing.selectors import BUCKET_KEYS, aging_totals, client_payment_rating, rating_for, with_payment_delay
 from contracts.models import (
+    OPEN_STATUSES,
     PIPELINE_STAGES,
     BudgetAlert,
+    CollectionLevel,
+    CollectionPause,
+    CollectionStep,
     Contract,
     ContractKind,
     CostEntry,
+    Invoice,
+    InvoiceEvent,
+    InvoiceNumber,
+    InvoiceStatus,
     NegotiationRound,
+    Payment,
     Phase,
     Stage,
     StageChange,
+    WriteOffRequest,
+    WriteOffStatus,
 )
 from contracts.services import budget_spent
 
@@ -359,3 +373,143 @@ def test_contracts_seed_once_and_a_reset_rebuilds_the_same_ones():
     assert "Demo contracts created" not in output
     seed("--reset", "--quiet")
     assert contract_fingerprint() == snapshot
+
+
+# --- Billing (contracts/billing/demo.py) -----------------------------------------------------------------------
+
+SIGNED_STAGES = (Stage.ACTIVE, Stage.RENEWED, Stage.EXPIRED, Stage.TERMINATED)
+LEVEL_START = dict(LEVEL_DAYS)  # level → days past the due date it starts
+
+
+def billing_fingerprint() -> list:
+    """The demo's invoices, payments and follow-ups as finance sees them, without ids (a milestone's schedule key
+    holds its phase's) or instants."""
+    return [
+        sorted(
+            Invoice.objects.values_list(
+                "number", "client__tax_code", "contract__title", "phase__name", "issue_date", "due_date", "currency",
+                "gross_amount", "paid_amount", "paid_on", "status", "disputed", "promise_to_pay",
+            )
+        ),
+        sorted(Payment.objects.values_list("invoice__number", "amount", "received_on", "reference")),
+        sorted(CollectionStep.objects.values_list("invoice__number", "level", "taken_on")),
+        sorted(WriteOffRequest.objects.values_list("invoice__number", "status")),
+    ]  # fmt: skip
+
+
+def test_demo_invoices_are_the_billing_schedules_items_so_the_sweep_has_nothing_left_to_invoice():
+    output = seed("--quiet")
+    today = timezone.localdate()
+
+    for contract in Contract.objects.filter(stage__in=SIGNED_STAGES).exclude(stage=Stage.TERMINATED):
+        due = {item.key for item in schedule_items(contract) if item.day is not None and item.day <= today}
+        assert set(contract.invoices.exclude(schedule_key="").values_list("schedule_key", flat=True)) == due
+    assert create_scheduled_invoices(today=today) == 0
+    terminated = Contract.objects.get(stage=Stage.TERMINATED)
+    assert not terminated.invoices.filter(issue_date__gt=timezone.localdate(terminated.stage_changed_at)).exists()
+    for year in set(Invoice.objects.values_list("issue_date__year", flat=True)):
+        numbers = Invoice.objects.filter(issue_date__year=year).order_by("number").values_list("number", "issue_date")
+        assert [number for number, _day in numbers] == [f"INV-{year}-{n:05d}" for n in range(1, len(numbers) + 1)]
+        assert [day for _number, day in numbers] == sorted(day for _number, day in numbers)  # numbers follow dates
+    assert Contract.objects.filter(currency="USD").count() == 2
+    assert Invoice.objects.filter(currency="USD").exists()
+    assert f"Demo billing created: {Invoice.objects.count()} invoices" in output
+
+
+def test_most_demo_invoices_are_paid_and_the_open_ones_fill_every_aging_bucket():
+    seed("--quiet")
+    today = timezone.localdate()
+
+    invoices = Invoice.objects.all()
+    statuses = Counter(invoices.values_list("status", flat=True))
+    assert statuses[InvoiceStatus.PAID] > 0.7 * invoices.count()
+    assert statuses[InvoiceStatus.PARTIALLY_PAID] >= 2
+    assert (statuses[InvoiceStatus.VOID], statuses[InvoiceStatus.WRITTEN_OFF]) == (1, 1)
+    assert invoices.filter(issue_date__lt=today - timedelta(days=330)).exists()  # a year of them
+    rows = {row["currency"]: row for row in aging_totals(invoices, today=today)}
+    assert set(rows) == {"VND", "USD"}
+    assert all(rows["VND"][bucket] > 0 for bucket in BUCKET_KEYS), rows["VND"]
+    void = invoices.get(status=InvoiceStatus.VOID)
+    assert void.close_reason and void.closed_on == void.issue_date + timedelta(days=1) and not void.payments.exists()
+
+
+def test_demo_payments_add_up_to_what_each_invoice_was_paid_on_realistic_days():
+    seed("--quiet")
+    today = timezone.localdate()
+
+    invoices = Invoice.objects.annotate(total=Sum("payments__amount"), last=Max("payments__received_on"))
+    for invoice in invoices:
+        assert (invoice.total or 0) == invoice.paid_amount, invoice
+        assert invoice.paid_on == (invoice.last if invoice.status == InvoiceStatus.PAID else None), invoice
+    payments = Payment.objects.all()
+    assert not payments.filter(received_on__lt=F("invoice__issue_date")).exists()
+    assert not payments.filter(received_on__gt=today).exists()
+    assert payments.filter(received_on__gt=F("invoice__due_date") + timedelta(days=30)).exists()  # some late
+    assert set(payments.values_list("recorded_by__email", flat=True)) == {"finance@agency.example"}
+    assert invoices.filter(status=InvoiceStatus.PAID, payments__received_on__lt=F("paid_on")).exists()  # instalments
+
+
+def test_demo_clients_earn_every_payment_rating_from_a_to_d():
+    seed("--quiet")
+
+    clients = with_payment_delay(Client.objects.filter(invoices__isnull=False).distinct())
+    ratings = Counter(rating_for(client.average_payment_delay) for client in clients)
+    assert {"A", "B", "C", "D"} <= set(ratings)
+    assert ratings["A"] > ratings["D"]  # most pay on time
+    assert client_payment_rating(Client.objects.get(tax_code="0145881390"))[0] == "A"
+    assert client_payment_rating(Client.objects.get(tax_code="0198486482"))[0] == "D"
+
+
+def test_finance_finds_a_dispute_a_promise_a_paused_client_and_write_offs_pending_and_approved():
+    seed("--quiet")
+    today, three_days_ago = timezone.localdate(), timezone.localdate() - timedelta(days=3)
+
+    disputed = Invoice.objects.get(disputed=True)
+    assert disputed.status in OPEN_STATUSES and disputed.due_date < today and disputed.dispute_note
+    promised = Invoice.objects.get(promise_to_pay__isnull=False)
+    assert promised.promise_to_pay > today and promised.due_date < today and promised.status in OPEN_STATUSES
+    pause = CollectionPause.objects.get()
+    assert pause.reason and pause.client.invoices.overdue(today).exists()
+    pending = WriteOffRequest.objects.get(status=WriteOffStatus.PENDING)
+    assert pending.invoice.status in OPEN_STATUSES and pending.requested_by == demo_user("finance")
+    assert Notification.objects.filter(recipient=demo_user("director"), url=pending.invoice.get_absolute_url())
+    approved = WriteOffRequest.objects.get(status=WriteOffStatus.APPROVED)
+    assert approved.decided_by == demo_user("director")
+    assert approved.invoice.status == InvoiceStatus.WRITTEN_OFF and approved.invoice.paid_amount > 0
+    assert approved.invoice.closed_on == three_days_ago
+    stories = InvoiceEvent.objects.filter(kind__in=["disputed", "promise", "write_off_requested", "write_off_approved"])
+    assert {timezone.localdate(event.created_at) for event in stories} == {three_days_ago}  # dated, not the run's
+
+
+def test_overdue_demo_invoices_carry_the_follow_up_log_of_the_past_sweeps():
+    seed("--quiet")
+    today, now = timezone.localdate(), timezone.now()
+
+    steps = CollectionStep.objects.select_related("invoice")
+    assert set(steps.values_list("level", flat=True)) == set(CollectionLevel.values)
+    assert not steps.filter(taken_on__gte=today).exists()
+    assert all(step.taken_on == step.invoice.due_date + timedelta(days=LEVEL_START[step.level]) for step in steps)
+    assert not steps.filter(invoice__status=InvoiceStatus.PAID).exists()
+    events = InvoiceEvent.objects.filter(kind__in=["follow_up", "escalated"])
+    assert events.count() == steps.count()
+    assert not InvoiceEvent.objects.filter(created_at__gt=now).exists()
+    assert {timezone.localdate(event.created_at) for event in events} == set(steps.values_list("taken_on", flat=True))
+    timeline = set(Activity.objects.filter(is_system=True).values_list("client_id", "occurred_at__date"))
+    assert all((step.invoice.client_id, step.taken_on) in timeline for step in steps)  # on the client's timeline too
+    assert send_follow_ups(today=today - timedelta(days=1)) == 0  # the replay caught up to yesterday
+
+
+def test_billing_seeds_once_and_a_reset_rebuilds_the_same_invoices():
+    seed("--quiet")
+    snapshot = billing_fingerprint()
+
+    output = seed("--quiet")
+
+    assert billing_fingerprint() == snapshot
+    assert "Demo billing created" not in output
+    seed("--reset", "--quiet")
+    assert billing_fingerprint() == snapshot
+    assert (
+        InvoiceNumber.objects.get(year=timezone.localdate().year).last
+        == Invoice.objects.filter(number__startswith=f"INV-{timezone.localdate().year}-").count()
+    )

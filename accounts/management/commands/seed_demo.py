@@ -1,6 +1,8 @@
 """Build a believable Vietnamese agency to explore Accord with: people, teams and their book of clients."""
 
 import logging
+import random
+from collections import Counter
 from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
@@ -8,12 +10,15 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.test.utils import override_settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, Team, User
 from accounts.services import notify, team_create, user_create
 from clients.demo import reset_clients, seed_clients
+from contracts.billing.demo import reset_billing, seed_billing, seed_billing_contracts
 from contracts.demo import reset_contracts, seed_contracts
+from proposals.demo import reset_proposals, seed_proposals
 
 DEMO_PASSWORD = "accord-demo-2026"  # noqa: S105 - printed for the demo on purpose
 DEMO_DOMAIN = "agency.example"
@@ -68,26 +73,48 @@ class Command(BaseCommand):
         with (
             override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
             quiet_logger("celery.app.trace"),
+            quiet_logger("contracts.billing.collections"),  # replayed reminders since paid or on hold log at INFO
             transaction.atomic(),
         ):
             if reset:
                 self.reset()
             people, created = self.seed_people()
             counts = seed_clients(people)
-            contract_counts = seed_contracts(people)
+            contract_counts = Counter(seed_contracts(people)) + Counter(seed_billing_contracts(people))
+            billing_counts = seed_billing(people)
+            proposal_counts = seed_proposals(
+                rng=random.Random("accord-demo-2026"), today=timezone.localdate(), quiet=quiet
+            )
         self.report(created, counts)
         if contract_counts["contracts"]:
             self.stdout.write(
                 self.style.SUCCESS(
                     "Demo contracts created: {contracts} contracts, {rounds} negotiation rounds, {phases} phases, "
-                    "{costs} costs.".format(**contract_counts)
+                    "{costs} costs.".format_map(contract_counts)
+                )
+            )
+        if billing_counts["invoices"]:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Demo billing created: {invoices} invoices, {payments} payments, {follow_ups} follow-ups, "
+                    "{write_offs} write-off requests.".format(**billing_counts)
+                )
+            )
+        if proposal_counts["proposals"]:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Demo proposals created: {proposals} proposals, {lines} lines, {rate_card} rate-card items.".format(
+                        **proposal_counts
+                    )
                 )
             )
         if not quiet:
             self.print_logins()
 
     def reset(self) -> None:
-        reset_contracts()  # first: contracts protect their clients
+        reset_proposals()  # first: proposals protect their clients, deals and owners
+        reset_billing()  # then: invoices protect their contracts and clients
+        reset_contracts()  # then: contracts protect their clients
         reset_clients()  # then: clients protect their owners, activities their authors
         Team.objects.filter(name__in=TEAM_LEADS).delete()
         try:
