@@ -8,6 +8,7 @@ from accounts import views as accounts_views
 from clients import api as clients_api
 from contracts import api as contracts_api
 from core import views as core_views
+from proposals import api as proposals_api
 
 router = DefaultRouter(trailing_slash=False)
 router.include_root_view = False
@@ -25,6 +26,9 @@ router.register("phases", contracts_api.PhaseViewSet, basename="phase")
 router.register("invoices", contracts_api.InvoiceViewSet, basename="invoice")
 router.register("payments", contracts_api.PaymentViewSet, basename="payment")
 router.register("write-off-requests", contracts_api.WriteOffRequestViewSet, basename="write-off-request")
+router.register("proposals", proposals_api.ProposalViewSet, basename="proposal")
+router.register("proposal-lines", proposals_api.ProposalLineViewSet, basename="proposal-line")
+router.register("rate-card", proposals_api.RateCardViewSet, basename="rate-card")
 
 api_v1 = [
     path("me", accounts_api.me, name="me"),
