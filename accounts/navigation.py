@@ -50,6 +50,8 @@ class NavGroup:
 
 
 BILLING_ROLES = frozenset({Role.FINANCE, Role.DIRECTOR, Role.ADMIN})
+KPI_AGENCY_ROLES = frozenset({Role.DIRECTOR, Role.ADMIN, Role.FINANCE})
+KPI_SALES_ROLES = frozenset({Role.SALES, Role.DIRECTOR, Role.ADMIN})
 
 NAVIGATION: tuple[NavItem | NavGroup, ...] = (
     NavItem(_("Home"), "home", "house"),
@@ -73,6 +75,17 @@ NAVIGATION: tuple[NavItem | NavGroup, ...] = (
             NavItem(_("Collections"), "contracts:collections", "cash-stack", BILLING_ROLES, "/collections/"),
         ),
         test_id="nav-billing",
+    ),
+    NavGroup(
+        _("KPIs"),
+        "graph-up-arrow",
+        (
+            NavItem(_("Agency dashboard"), "kpis:director", "speedometer2", KPI_AGENCY_ROLES, "/kpis/"),
+            NavItem(_("My dashboard"), "kpis:am", "person-badge", frozenset({Role.ACCOUNT_MANAGER}), "/kpis/am/"),
+            NavItem(_("Sales dashboard"), "kpis:sales", "funnel", KPI_SALES_ROLES, "/kpis/sales/"),
+            NavItem(_("Targets"), "kpis:targets", "bullseye", active_prefix="/kpis/targets/"),
+        ),
+        test_id="nav-kpis",
     ),
     NavItem(_("Requests"), "clients:requests", "inbox", active_prefix="/requests/"),
     NavItem(_("Partners"), "clients:partners", "diagram-3", active_prefix="/partners/"),

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,7 +32,8 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.db.models import Q  # noqa: E402
+from django.db.models import IntegerField, Max, Q  # noqa: E402
+from django.db.models.functions import Cast, Substr  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
@@ -49,15 +50,24 @@ from clients.models import (  # noqa: E402
 )
 from clients.sla import sla_deadlines  # noqa: E402
 from clients.text import fold, search_text  # noqa: E402
+from contracts.billing.services import invoice_totals  # noqa: E402
 from contracts.models import (  # noqa: E402
     DEFAULT_PROBABILITY,
     BudgetAlert,
+    CollectionNotice,
+    CollectionPause,
+    CollectionStep,
     Contract,
     CostEntry,
+    Invoice,
+    InvoiceEvent,
+    InvoiceNumber,
     NegotiationRound,
+    Payment,
     Phase,
     RenewalReminder,
     StageChange,
+    WriteOffRequest,
 )
 
 CLIENT_TAX_PREFIX = "999"
@@ -174,6 +184,8 @@ class Sizes:
     requests: int
     partners: int
     contracts: int = 0
+    invoices: int = 0
+    payments: int = 0
 
 
 @dataclass(frozen=True)
@@ -264,6 +276,8 @@ def present_sizes() -> Sizes:
         requests=Request.objects.filter(client__in=clients).count(),
         partners=generated_partners().count(),
         contracts=generated_contracts().count(),
+        invoices=generated_invoices().count(),
+        payments=Payment.objects.filter(invoice__in=generated_invoices().values("pk")).count(),
     )
 
 
@@ -271,11 +285,37 @@ def generated_contracts():
     return Contract.objects.filter(client__in=generated_clients().values("pk"))
 
 
+def generated_invoices():
+    return Invoice.objects.filter(client__in=generated_clients().values("pk"))
+
+
+def delete_generated_billing() -> None:
+    """The generated clients' invoices and what hangs off them (a follow-up sweep run on them too), one DELETE per
+    table; then each year's invoice counter goes back to the highest number still used, so the next invoice issued
+    follows on without a repeat."""
+    invoices = generated_invoices().values("pk")
+    with transaction.atomic():
+        for model in (Payment, CollectionStep, InvoiceEvent, WriteOffRequest):
+            model.objects.filter(invoice__in=invoices).delete()
+        for model in (CollectionNotice, CollectionPause):
+            model.objects.filter(client__in=generated_clients().values("pk")).delete()
+        table = connection.ops.quote_name(Invoice._meta.db_table)
+        sql, params = generated_clients().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE client_id IN ({sql})", params)  # noqa: S608
+        for counter in InvoiceNumber.objects.select_for_update():
+            used = Invoice.objects.filter(number__startswith=f"INV-{counter.year}-").aggregate(
+                last=Max(Cast(Substr("number", 10), IntegerField()))
+            )["last"]
+            InvoiceNumber.objects.filter(pk=counter.pk).update(last=used or 0)
+
+
 def delete_generated_contracts() -> None:
     """What hangs off the contracts with one DELETE per table, then the contracts themselves in one statement
     (the ORM would load 100k of them to resolve ``renewal_of``, which points from contract to contract)."""
     contracts = generated_contracts().values("pk")
     with transaction.atomic():
+        delete_generated_billing()  # invoices protect their contracts
         for model in (RenewalReminder, BudgetAlert, CostEntry, Phase, NegotiationRound, StageChange):
             model.objects.filter(contract__in=contracts).delete()
         table = connection.ops.quote_name(Contract._meta.db_table)
@@ -645,6 +685,302 @@ def write_clients(rng, count, contacts_per_client, account_managers, now) -> tup
     return clients, {record["id"]: record["website"].removeprefix("https://") for record in records}
 
 
+# --- Invoices and payments -----------------------------------------------------------------------------------
+
+# How a client pays, by share of clients: (share in percent, days after the due date: low, mode, high, share of
+# its invoices it never pays). Most pay within a few weeks of the due date (rating A); some are slow or bad payers.
+PAYERS = {
+    "A": (60, (-10, 2, 25), 0.002),
+    "B": (25, (10, 35, 60), 0.01),
+    "C": (10, (30, 65, 100), 0.03),
+    "D": (5, (60, 110, 220), 0.10),
+}
+PAYMENT_DAYS = 30  # due date = issue date + 30
+MINIMUM_NET = {"VND": Decimal(5_000_000), "USD": Decimal(200)}
+VAT_RATES = [(10, 85), (8, 10), (5, 3), (0, 2)]
+INVOICE_SHARES = [12, 6, 4, 3, 2]  # a non-retainer invoice bills 1/12 … 1/2 of the contract value
+INVOICE_DESCRIPTIONS = [
+    "Tạm ứng theo hợp đồng", "Nghiệm thu giai đoạn {n}", "Chi phí media đợt {n}", "Production fee – batch {n}",
+    "Phí quản lý chiến dịch", "KOL booking – đợt {n}",
+]  # fmt: skip
+VOID_REASONS = ["Sai mã số thuế trên hóa đơn", "Xuất trùng hóa đơn", "Issued to the wrong entity", "Sai đơn giá"]
+WRITE_OFF_REASONS = ["Khách hàng giải thể", "Không thu hồi được sau 12 tháng", "Settled for less after a dispute"]
+DISPUTE_NOTES = ["Khách hàng chưa nhận đủ biên bản nghiệm thu", "Client disputes the media volume", "Sai đơn giá"]
+
+
+@dataclass(slots=True)
+class PlannedInvoice:
+    contract_id: int
+    client_id: int
+    currency: str
+    schedule_key: str
+    description: str
+    issue_date: date
+    net: Decimal
+    vat_rate: int
+    vat: Decimal
+    gross: Decimal
+    status: str = "issued"
+    paid: Decimal = Decimal("0")
+    last_paid_on: date | None = None  # the payment that completes a paid invoice
+    payments: int = 0
+    closed_on: date | None = None
+    close_reason: str = ""
+    disputed: bool = False
+    dispute_note: str = ""
+    promise_to_pay: date | None = None
+    followups_paused: bool = False
+    number: str | None = None
+    id: int = 0
+
+    @property
+    def due_date(self) -> date:
+        return self.issue_date + timedelta(days=PAYMENT_DAYS)
+
+
+@dataclass(frozen=True)
+class BillableContract:
+    id: int
+    client_id: int
+    number: str
+    currency: str
+    value: Decimal
+    billing_schedule: str
+    first_day: date  # invoices fall between these two days: the contract's run within the last two years
+    last_day: date
+
+
+def billable_contracts(today: date) -> list[BillableContract]:
+    """The generated signed contracts that ran at some point in the last two years, with the days they ran."""
+    rows = (
+        generated_contracts()
+        .filter(stage__in=SIGNED_STAGES)
+        .order_by("pk")
+        .values_list(
+            "pk", "client_id", "number", "currency", "value", "billing_schedule", "stage", "start_date", "end_date",
+            "stage_changed_at",
+        )
+    )  # fmt: skip
+    contracts = []
+    for pk, client_id, number, currency, value, schedule, stage, start, end, changed_at in rows:
+        last_day = min(end, today)
+        if stage == "terminated":
+            last_day = min(last_day, timezone.localdate(changed_at))
+        first_day = max(start, today - HISTORY)
+        if first_day <= last_day:
+            contracts.append(BillableContract(pk, client_id, number, currency, value, schedule, first_day, last_day))
+    return contracts
+
+
+def payer_profiles(rng, client_ids: Iterable[int]) -> dict[int, str]:
+    ratings = list(PAYERS)
+    weights = [PAYERS[rating][0] for rating in ratings]
+    return {client_id: rng.choices(ratings, weights)[0] for client_id in sorted(set(client_ids))}
+
+
+def plan_invoices(rng, count: int, contracts: list[BillableContract], today: date) -> list[PlannedInvoice]:
+    """``count`` invoices spread evenly over time: a contract is picked in proportion to the days it ran."""
+    weights = [(contract.last_day - contract.first_day).days + 1 for contract in contracts]
+    rates, rate_weights = weighted(VAT_RATES)
+    keys: set[tuple[int, str]] = set()
+    invoices = []
+    for contract in rng.choices(contracts, weights, k=count):
+        issue_date = contract.first_day + timedelta(days=rng.randint(0, (contract.last_day - contract.first_day).days))
+        key, description = schedule_item(rng, contract, issue_date, keys)
+        share = 12 if contract.billing_schedule == "monthly_retainer" else rng.choice(INVOICE_SHARES)
+        step = Decimal(1000) if contract.currency == "VND" else Decimal(100)  # VAT in whole đồng and dollars
+        net = max(round_down(contract.value / share, step), MINIMUM_NET[contract.currency])
+        vat_rate = rng.choices(rates, rate_weights)[0]
+        totals = invoice_totals(net, vat_rate, contract.currency)
+        invoices.append(
+            PlannedInvoice(
+                contract_id=contract.id,
+                client_id=contract.client_id,
+                currency=contract.currency,
+                schedule_key=key,
+                description=description,
+                issue_date=issue_date,
+                net=totals.net,
+                vat_rate=vat_rate,
+                vat=totals.vat,
+                gross=totals.gross,
+            )
+        )
+    return invoices
+
+
+def schedule_item(rng, contract: BillableContract, issue_date: date, keys: set) -> tuple[str, str]:
+    """The billing schedule's key and a description: one retainer invoice a month, one one-off invoice per contract
+    (as the schedule sweep would key them); the others are invoices raised by hand, with no key."""
+    if contract.billing_schedule == "monthly_retainer":
+        key = f"retainer:{issue_date:%Y-%m}"
+        if (contract.id, key) not in keys:
+            keys.add((contract.id, key))
+            return key, f"Phí retainer tháng {issue_date:%m/%Y}"
+    if contract.billing_schedule == "one_off" and (contract.id, "one-off") not in keys:
+        keys.add((contract.id, "one-off"))
+        return "one-off", f"Thanh toán hợp đồng {contract.number}"
+    return "", rng.choice(INVOICE_DESCRIPTIONS).format(n=rng.randint(1, 4))
+
+
+def settle(rng, invoice: PlannedInvoice, payer: str, today: date) -> None:
+    """Decide what happened to the invoice: paid (late as its client's habit), part paid, open, void, written off,
+    or still a draft."""
+    _share, (low, mode, high), never = PAYERS[payer]
+    if (today - invoice.issue_date).days < 20 and rng.random() < 0.01:
+        invoice.status = "draft"
+        return
+    if rng.random() < 0.01:
+        invoice.status, invoice.close_reason = "void", rng.choice(VOID_REASONS)
+        invoice.closed_on = min(invoice.issue_date + timedelta(days=rng.randint(0, 10)), today)
+        return
+    paid_on = max(invoice.due_date + timedelta(days=round(rng.triangular(low, high, mode))), invoice.issue_date)
+    if paid_on <= today and rng.random() >= never:
+        invoice.status, invoice.paid, invoice.last_paid_on = "paid", invoice.gross, paid_on
+        return
+    overdue = (today - invoice.due_date).days
+    if rng.random() < 0.3:  # part of it came in already
+        invoice.status = "partially_paid"
+        invoice.paid = part_of(rng, invoice.gross, invoice.currency)
+    if overdue > 180 and rng.random() < 0.3:
+        invoice.status, invoice.close_reason = "written_off", rng.choice(WRITE_OFF_REASONS)
+        invoice.closed_on = min(invoice.due_date + timedelta(days=rng.randint(150, 250)), today)
+        return
+    if overdue > 0 and rng.random() < 0.03:
+        invoice.disputed, invoice.dispute_note = True, rng.choice(DISPUTE_NOTES)
+    elif overdue > 0 and rng.random() < 0.05:
+        invoice.promise_to_pay = today + timedelta(days=rng.randint(1, 30))
+    invoice.followups_paused = rng.random() < 0.01
+
+
+def part_of(rng, gross: Decimal, currency: str) -> Decimal:
+    step = Decimal(1000) if currency == "VND" else Decimal(1)
+    return max(round_down(gross * Decimal(rng.randint(20, 80)) / 100, step), step)
+
+
+def round_down(amount: Decimal, step: Decimal) -> Decimal:
+    """``amount`` down to a multiple of ``step`` (1000 đồng, 100 dollars…)."""
+    return (amount / step).quantize(Decimal(1), rounding=ROUND_DOWN) * step
+
+
+def count_payments(rng, invoices: list[PlannedInvoice], total: int) -> None:
+    """One payment per invoice that received money, the rest of ``total`` spread at random: instalments."""
+    paying = [invoice for invoice in invoices if invoice.paid]
+    if total < len(paying):
+        raise SystemExit(
+            f"--payments {total} is fewer than the {len(paying)} invoices that received money: ask for at least "
+            f"{len(paying)} (or fewer invoices)."
+        )
+    for invoice in paying:
+        invoice.payments = 1
+    for invoice in rng.choices(paying, k=total - len(paying)) if paying else ():
+        invoice.payments += 1
+
+
+def number_invoices(invoices: list[PlannedInvoice], first_id: Iterator[int]) -> dict[int, int]:
+    """Ids in the order of the issue dates, numbers per year after the last number already taken, without gaps.
+    Returns the last number per year."""
+    invoices.sort(key=lambda invoice: invoice.issue_date)
+    last = dict(InvoiceNumber.objects.values_list("year", "last"))
+    for invoice in invoices:
+        invoice.id = next(first_id)
+        if invoice.status != "draft":
+            year = invoice.issue_date.year
+            last[year] = last.get(year, 0) + 1
+            invoice.number = f"INV-{year}-{last[year]:05d}"
+    return last
+
+
+def invoice_rows(rng, invoices: list[PlannedInvoice], finance_id: int | None) -> Iterator[tuple]:
+    for invoice in invoices:
+        created_at = at_random_time(rng, invoice.issue_date)
+        issued_at = None if invoice.status == "draft" else created_at + timedelta(minutes=rng.randint(1, 90))
+        paid_on = invoice.last_paid_on if invoice.status == "paid" else None
+        last_change = paid_on or invoice.closed_on or invoice.issue_date
+        yield (
+            invoice.id, created_at, max(at_random_time(rng, last_change), issued_at or created_at), invoice.number,
+            invoice.schedule_key, invoice.description, invoice.issue_date, invoice.due_date, invoice.currency,
+            invoice.net, invoice.vat_rate, invoice.vat, invoice.gross, invoice.paid, paid_on, invoice.status,
+            issued_at, invoice.closed_on, invoice.close_reason, invoice.disputed, invoice.dispute_note,
+            invoice.promise_to_pay, invoice.followups_paused, 1 + invoice.payments + (invoice.status != "draft"),
+            invoice.client_id, invoice.contract_id, finance_id if rng.random() < 0.4 else None, None,
+        )  # fmt: skip
+
+
+INVOICE_COLUMNS = [
+    "id", "created_at", "updated_at", "number", "schedule_key", "description", "issue_date", "due_date", "currency",
+    "net_amount", "vat_rate", "vat_amount", "gross_amount", "paid_amount", "paid_on", "status", "issued_at",
+    "closed_on", "close_reason", "disputed", "dispute_note", "promise_to_pay", "followups_paused", "version",
+    "client_id", "contract_id", "created_by_id", "phase_id",
+]  # fmt: skip
+
+
+def payment_rows(rng, invoices: list[PlannedInvoice], recorder_id: int, today: date) -> Iterator[tuple]:
+    """Each invoice's payments: instalments adding up exactly to what it was paid, the last one on the day a paid
+    invoice was settled; part payments between the issue date and today."""
+    methods, method_weights = weighted([("bank_transfer", 90), ("card", 4), ("cash", 3), ("other", 3)])
+    for invoice in invoices:
+        if not invoice.payments:
+            continue
+        amounts = instalments(rng, invoice.paid, invoice.payments, invoice.currency)
+        until = invoice.last_paid_on or invoice.closed_on or today
+        span = (until - invoice.issue_date).days
+        days = sorted(invoice.issue_date + timedelta(days=rng.randint(0, span)) for _ in amounts[:-1])
+        days.append(until if invoice.last_paid_on else invoice.issue_date + timedelta(days=rng.randint(0, span)))
+        for amount, received_on in zip(amounts, sorted(days), strict=True):
+            moment = at_random_time(rng, received_on)
+            yield (
+                moment, moment, amount, received_on, rng.choices(methods, method_weights)[0],
+                f"FT{received_on:%y%j}{rng.randint(10000, 99999)}", invoice.id, recorder_id,
+            )  # fmt: skip
+
+
+PAYMENT_COLUMNS = [
+    "created_at",
+    "updated_at",
+    "amount",
+    "received_on",
+    "method",
+    "reference",
+    "invoice_id",
+    "recorded_by_id",
+]
+
+
+def instalments(rng, total: Decimal, count: int, currency: str) -> list[Decimal]:
+    """``count`` positive amounts adding up exactly to ``total``: round ones first, the last takes the rest."""
+    step = Decimal(1000) if currency == "VND" else Decimal(1)
+    if total < step * count:  # too small for round instalments: to the đồng or the cent
+        step = Decimal(1) if currency == "VND" else Decimal("0.01")
+    weights = [rng.randint(2, 8) for _ in range(count)]
+    amounts = [max(round_down(total * weight / sum(weights), step), step) for weight in weights[:-1]]
+    amounts.append(total - sum(amounts))
+    return amounts
+
+
+def write_billing(rng, invoices: int, payments: int, now) -> tuple[int, int]:
+    """Invoices on the generated signed contracts and their payments; returns how many of each were written."""
+    today = timezone.localdate(now)
+    contracts = billable_contracts(today)
+    if not contracts or not invoices:
+        return 0, 0
+    planned = plan_invoices(rng, invoices, contracts, today)
+    payers = payer_profiles(rng, (contract.client_id for contract in contracts))
+    for invoice in planned:
+        settle(rng, invoice, payers[invoice.client_id], today)
+    count_payments(rng, planned, payments)
+    last_numbers = number_invoices(planned, iter(reserve_ids(Invoice, len(planned))))
+    finance = User.objects.filter(role=Role.FINANCE, is_active=True).order_by("pk").values_list("pk", flat=True)
+    finance_id = finance.first()
+    if finance_id is None:
+        raise SystemExit("No active finance user to record the payments: run `manage.py seed_demo` first.")
+    written = write_rows(Invoice, INVOICE_COLUMNS, invoice_rows(rng, planned, finance_id))
+    paid = write_rows(Payment, PAYMENT_COLUMNS, payment_rows(rng, planned, finance_id, today))
+    for year, last in last_numbers.items():
+        InvoiceNumber.objects.update_or_create(year=year, defaults={"last": last})
+    return written, paid
+
+
 # --- The run -------------------------------------------------------------------------------------------------
 
 
@@ -674,20 +1010,40 @@ def generate(sizes: Sizes, contacts_per_client: int, seed: int) -> None:
             write_rows(Request, REQUEST_COLUMNS, request_rows(rng, clients, weights, sizes.requests, now))
         with step(f"{sizes.contracts} contracts"):
             write_contracts(random.Random(f"{seed}:contracts"), sizes.contracts, clients, now)
+        generate_billing_rows(sizes, seed, now)
         check_foreign_keys()
     vacuum_analyze()
 
 
-def generate_contracts(count: int, seed: int) -> None:
-    """Only the contracts, on the generated clients already there."""
+def generate_contracts(sizes: Sizes, seed: int) -> None:
+    """Only the contracts and their invoices, on the generated clients already there."""
     clients = stored_clients()
     if not clients:
         raise SystemExit("No generated clients to give contracts to: generate the clients first.")
+    now = timezone.now()
     with transaction.atomic():
-        with step(f"{count} contracts"):
-            write_contracts(random.Random(f"{seed}:contracts"), count, clients, timezone.now())
+        with step(f"{sizes.contracts} contracts"):
+            write_contracts(random.Random(f"{seed}:contracts"), sizes.contracts, clients, now)
+        generate_billing_rows(sizes, seed, now)
         check_foreign_keys()
     vacuum_analyze()
+
+
+def generate_billing(sizes: Sizes, seed: int) -> None:
+    """Only the invoices and payments, on the generated contracts already there."""
+    if not generated_contracts().exists():
+        raise SystemExit("No generated contracts to invoice: generate the contracts first.")
+    with transaction.atomic():
+        generate_billing_rows(sizes, seed, timezone.now())
+        check_foreign_keys()
+    vacuum_analyze()
+
+
+def generate_billing_rows(sizes: Sizes, seed: int, now) -> None:
+    with step(f"{sizes.invoices} invoices, {sizes.payments} payments"):
+        invoices, payments = write_billing(random.Random(f"{seed}:billing"), sizes.invoices, sizes.payments, now)
+    if (invoices, payments) != (sizes.invoices, sizes.payments):
+        print(f"  (wrote {invoices} invoices and {payments} payments: no signed contract ran in the last two years)")
 
 
 def check_foreign_keys() -> None:
@@ -697,7 +1053,7 @@ def check_foreign_keys() -> None:
 
 
 def vacuum_analyze() -> None:
-    models = (Client, Contact, Partner, PartnerRelationship, Activity, Request, Contract)
+    models = (Client, Contact, Partner, PartnerRelationship, Activity, Request, Contract, Invoice, Payment)
     tables = [model._meta.db_table for model in models]
     tables.append(Client.tags.through._meta.db_table)
     with step("VACUUM ANALYZE"), connection.cursor() as cursor:
@@ -715,9 +1071,14 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--partners", type=int, default=300)
     parser.add_argument("--contracts", type=int, default=100000, help="30 %% of them active")
+    parser.add_argument("--invoices", type=int, default=300000, help="on the signed contracts, over two years")
+    parser.add_argument("--payments", type=int, default=500000, help="at least one per invoice paid or part paid")
     parser.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same data)")
     parser.add_argument("--reset", action="store_true", help="delete the generated rows first")
-    parser.add_argument("--reset-contracts", action="store_true", help="rebuild the generated contracts only")
+    parser.add_argument(
+        "--reset-contracts", action="store_true", help="rebuild the generated contracts (and their invoices) only"
+    )
+    parser.add_argument("--reset-billing", action="store_true", help="rebuild the generated invoices only")
     parser.add_argument("--allow-sqlite", action="store_true", help="run on SQLite anyway (slow)")
     return parser.parse_args()
 
@@ -736,20 +1097,22 @@ def main() -> None:
         options.requests,
         options.partners,
         options.contracts,
+        options.invoices,
+        options.payments,
     )
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     call_command("seed_demo", quiet=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
     present = present_sizes()
-    if present == wanted and not options.reset and not options.reset_contracts:
+    rebuild = options.reset or options.reset_contracts or options.reset_billing
+    if present == wanted and not rebuild:
         print(f"Generated data already present at this size ({_describe(present)}); nothing to do.")
         return
-    if present.clients and not options.reset and replace(present, contracts=0) == replace(wanted, contracts=0):
-        if present.contracts:
-            with step(f"delete {present.contracts} contracts"):
-                delete_generated_contracts()
-        print(f"Generating on {connection.vendor}: {wanted.contracts} contracts on the generated clients")
-        generate_contracts(wanted.contracts, options.seed)
+    if present.clients and not options.reset and _people(present) == _people(wanted):
+        if present.contracts == wanted.contracts and not options.reset_contracts:
+            replace_billing(present, wanted, options.seed)
+        else:
+            replace_contracts(present, wanted, options.seed)
         print(f"Done in {time.perf_counter() - started:.1f} s.")
         return
     if present.clients or present.partners:
@@ -763,10 +1126,37 @@ def main() -> None:
     print(f"Done in {time.perf_counter() - started:.1f} s.")
 
 
+def replace_contracts(present: Sizes, wanted: Sizes, seed: int) -> None:
+    """Only the contracts differ (or --reset-contracts): replace them and their invoices, keep the rest."""
+    if present.contracts:
+        with step(f"delete {present.contracts} contracts, {present.invoices} invoices"):
+            delete_generated_contracts()
+    print(
+        f"Generating on {connection.vendor}: {wanted.contracts} contracts, {wanted.invoices} invoices and "
+        f"{wanted.payments} payments on the generated clients"
+    )
+    generate_contracts(wanted, seed)
+
+
+def replace_billing(present: Sizes, wanted: Sizes, seed: int) -> None:
+    """Only the invoices or payments differ (or --reset-billing): replace them, keep the contracts."""
+    if present.invoices:
+        with step(f"delete {present.invoices} invoices, {present.payments} payments"):
+            delete_generated_billing()
+    print(f"Generating on {connection.vendor}: {wanted.invoices} invoices and {wanted.payments} payments")
+    generate_billing(wanted, seed)
+
+
+def _people(sizes: Sizes) -> Sizes:
+    """The sizes without contracts and billing: what only a full --reset changes."""
+    return replace(sizes, contracts=0, invoices=0, payments=0)
+
+
 def _describe(sizes: Sizes) -> str:
     return (
         f"{sizes.clients} clients, {sizes.contacts} contacts, {sizes.activities} activities, "
-        f"{sizes.requests} requests, {sizes.partners} partners, {sizes.contracts} contracts"
+        f"{sizes.requests} requests, {sizes.partners} partners, {sizes.contracts} contracts, "
+        f"{sizes.invoices} invoices, {sizes.payments} payments"
     )
 
 

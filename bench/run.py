@@ -2,13 +2,14 @@
 
 Runs in-process through Django's test client against the configured database (DATABASE_URL; PostgreSQL for
 figures that mean something), after making sure the demo agency exists. For the large-data figures, fill the
-database first with bench/generate.py (20k clients, 60k contacts, 500k activities, 100k contracts).
+database first with bench/generate.py (20k clients, 60k contacts, 500k activities, 100k contracts, 300k invoices,
+500k payments).
 
-    python bench/run.py [--runs 50] [--only client]
+    python bench/run.py [--runs 50] [--only client] [--only invoice,aging,collections]
 
 Each target prints p50 and p95 in milliseconds, the most queries one request made, its budget and PASS or MISS.
-A URL that answers 404 (not built yet) prints "n/a (404)"; any other failure prints ERROR and the script then
-exits with status 1, after measuring the rest.
+A URL that answers 404 (not built yet) prints "n/a (404)", a URL name not registered yet "n/a (no URL)"; any
+other failure prints ERROR and the script then exits with status 1, after measuring the rest.
 """
 
 import argparse
@@ -32,25 +33,37 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.urls import NoReverseMatch, reverse  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from clients.models import Activity, Contact, Request  # noqa: E402
 from clients.models import Client as ClientAccount  # noqa: E402
-from contracts.models import Contract  # noqa: E402
+from contracts.models import Contract, Invoice, Payment  # noqa: E402
 
 ACCOUNT_MANAGER = "am.ha@agency.example"
 DIRECTOR = "director@agency.example"
 SALES = "sales.nhu@agency.example"
-PAGE_MS, SEARCH_MS, BOARD_MS, MAX_QUERIES = 150, 200, 300, 15
+FINANCE = "finance@agency.example"
+PAGE_MS, SEARCH_MS, BOARD_MS, AGING_MS, MAX_QUERIES = 150, 200, 300, 500, 15
+UNSET = 987654321  # stands for an id in a reversed URL, replaced by its placeholder
 
 
 @dataclass(frozen=True)
 class Target:
     name: str
-    path: str  # "{client}" is replaced by the id of the detail client
+    path: str | None  # "{client}", "{invoice}", "{statement_client}": see detail_ids(); None: no such URL yet
     email: str | None  # the demo user who asks; None for an anonymous request
     budget_ms: int = PAGE_MS
     max_queries: int = MAX_QUERIES
+
+
+def url(name: str, placeholder: str | None = None, query: str = "") -> str | None:
+    """The path of a named URL, with ``{placeholder}`` for its id; None while the URL is not registered."""
+    try:
+        path = reverse(name, args=[UNSET] if placeholder else [])
+    except NoReverseMatch:
+        return None
+    return path.replace(str(UNSET), f"{{{placeholder}}}") + query
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,33 @@ TARGETS = [
     Target("contract list expiring (AM)", "/contracts/expiring/", ACCOUNT_MANAGER),
     Target("GET /api/v1/contracts", "/api/v1/contracts", ACCOUNT_MANAGER),
     Target("GET /api/v1/contracts (director)", "/api/v1/contracts", DIRECTOR),
-]
+    # Billing: finance sees every invoice (the 300k), an account manager those of the clients they may open.
+    Target("home (finance)", "/", FINANCE),
+    Target("invoice list (finance, all)", url("contracts:invoices"), FINANCE),
+    Target("invoice list overdue (finance)", url("contracts:invoices", query="?overdue=1"), FINANCE),
+    Target("invoice list 90+ days (finance)", url("contracts:invoices", query="?bucket=d90_plus"), FINANCE),
+    Target("invoice list open, by due (finance)", url("contracts:invoices", query="?status=open&sort=due_date"),
+           FINANCE),
+    Target("invoice list ?q=INV-2026 (finance)", url("contracts:invoices", query="?q=INV-2026-0012"), FINANCE,
+           budget_ms=SEARCH_MS),
+    Target("invoice list (AM)", url("contracts:invoices"), ACCOUNT_MANAGER),
+    Target("invoice detail (finance)", url("contracts:invoice_detail", "invoice"), FINANCE),
+    Target("aging by client (finance)", url("contracts:receivables", query="?by=client"), FINANCE, budget_ms=AGING_MS),
+    Target("aging by owner (finance)", url("contracts:receivables", query="?by=owner"), FINANCE, budget_ms=AGING_MS),
+    Target("aging by team (finance)", url("contracts:receivables", query="?by=team"), FINANCE, budget_ms=AGING_MS),
+    Target("aging by currency (finance)", url("contracts:receivables", query="?by=currency"), FINANCE,
+           budget_ms=AGING_MS),
+    Target("aging by client (AM)", url("contracts:receivables", query="?by=client"), ACCOUNT_MANAGER,
+           budget_ms=AGING_MS),
+    Target("collections board (finance)", url("contracts:collections"), FINANCE, budget_ms=AGING_MS),
+    Target("statement page (finance)", url("contracts:statement", "statement_client"), FINANCE),
+    Target("GET /api/v1/invoices (finance)", url("api:invoice-list"), FINANCE),
+    Target("GET /api/v1/invoices (AM)", url("api:invoice-list"), ACCOUNT_MANAGER),
+    Target("GET /api/v1/invoices?overdue=1", url("api:invoice-list", query="?overdue=1"), FINANCE),
+    Target("GET /api/v1/receivables/aging", url("api:receivables-aging"), FINANCE, budget_ms=AGING_MS),
+    Target("GET /api/v1/payments (finance)", url("api:payment-list"), FINANCE),
+    Target("GET /api/v1/statements/<id>", url("api:statement", "statement_client"), FINANCE),
+]  # fmt: skip
 
 
 class NotThere(Exception):
@@ -138,25 +177,67 @@ def detail_client_id(email: str) -> int | None:
     return heaviest or ClientAccount.objects.detailed_for(user).values_list("pk", flat=True).first()
 
 
-def describe_data(client_id: int | None) -> str:
+def heaviest_invoice_id() -> int | None:
+    """The invoice with the most payments (then follow-ups): the longest invoice page."""
+    return (
+        Invoice.objects.annotate(entries=Count("payments", distinct=True), steps=Count("collection_steps"))
+        .order_by("-entries", "-steps", "pk")
+        .values_list("pk", flat=True)
+        .first()
+        if Payment.objects.exists()
+        else Invoice.objects.values_list("pk", flat=True).first()
+    )
+
+
+def heaviest_statement_client_id() -> int | None:
+    """The client with the most invoices: the longest statement of account."""
+    return (
+        Invoice.objects.values("client")
+        .annotate(invoices=Count("pk"))
+        .order_by("-invoices", "client")
+        .values_list("client", flat=True)
+        .first()
+    )
+
+
+def detail_ids() -> dict[str, int | None]:
+    return {
+        "client": detail_client_id(ACCOUNT_MANAGER),
+        "invoice": heaviest_invoice_id(),
+        "statement_client": heaviest_statement_client_id(),
+    }
+
+
+def describe_data(ids: dict[str, int | None]) -> str:
     sizes = (
         f"{ClientAccount.objects.count()} clients, {Contact.objects.count()} contacts, "
         f"{Activity.objects.count()} activities, {Request.objects.count()} requests, "
-        f"{Contract.objects.count()} contracts ({Contract.objects.active().count()} active)"
+        f"{Contract.objects.count()} contracts ({Contract.objects.active().count()} active), "
+        f"{Invoice.objects.count()} invoices ({Invoice.objects.open().count()} open), "
+        f"{Payment.objects.count()} payments"
     )
-    if client_id is None:
-        return f"{sizes}; no client for the detail pages"
-    entries = Activity.objects.filter(client=client_id).count()
-    requests = Request.objects.filter(client=client_id).count()
-    return f"{sizes}; detail client {client_id} ({entries} activities, {requests} requests)"
+    details = []
+    if ids["client"] is not None:
+        entries = Activity.objects.filter(client=ids["client"]).count()
+        requests = Request.objects.filter(client=ids["client"]).count()
+        details.append(f"detail client {ids['client']} ({entries} activities, {requests} requests)")
+    if ids["invoice"] is not None:
+        details.append(f"invoice {ids['invoice']} ({Payment.objects.filter(invoice=ids['invoice']).count()} payments)")
+    if ids["statement_client"] is not None:
+        invoices = Invoice.objects.filter(client=ids["statement_client"]).count()
+        details.append(f"statement of client {ids['statement_client']} ({invoices} invoices)")
+    return f"{sizes}; " + ("; ".join(details) or "no data for the detail pages")
 
 
-def run_target(target: Target, client_id: int | None, runs: int) -> tuple[str, bool]:
+def run_target(target: Target, ids: dict[str, int | None], runs: int) -> tuple[str, bool]:
     """The printed line for one target, and whether it failed (an error, not a miss)."""
     budget = f"{target.budget_ms} ms, ≤{target.max_queries} q"
-    if "{client}" in target.path and client_id is None:
-        return f"{target.name:36} {'n/a (no client)':>27} {budget:>18}", False
-    path = target.path.format(client=client_id)
+    if target.path is None:
+        return f"{target.name:36} {'n/a (no URL)':>27} {budget:>18}", False
+    missing = [name for name, value in ids.items() if value is None and f"{{{name}}}" in target.path]
+    if missing:
+        return f"{target.name:36} {f'n/a (no {missing[0]})':>27} {budget:>18}", False
+    path = target.path.format(**ids)
     client = Client()
     if target.email:
         client.force_login(User.objects.get(email=target.email))
@@ -177,22 +258,24 @@ def run_target(target: Target, client_id: int | None, runs: int) -> tuple[str, b
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50, help="requests per target (default 50)")
-    parser.add_argument("--only", default="", help="measure only the targets whose name contains this text")
+    parser.add_argument(
+        "--only", default="", help="measure only the targets whose name contains this text (or one of a,b,c)"
+    )
     options = parser.parse_args()
 
     setup_test_environment()
     logging.getLogger("django.request").setLevel(logging.CRITICAL)  # a 404 or 500 is reported in the table
     call_command("migrate", verbosity=0)
     call_command("seed_demo", quiet=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    client_id = detail_client_id(ACCOUNT_MANAGER)
+    ids = detail_ids()
 
     print(f"database: {connection.vendor}, {options.runs} requests per target")
-    print(f"data: {describe_data(client_id)}")
+    print(f"data: {describe_data(ids)}")
     print(f"{'target':36} {'p50 ms':>8} {'p95 ms':>8} {'queries':>9} {'budget':>18}  result")
     failed = False
     for target in TARGETS:
-        if options.only.lower() in target.name.lower():
-            line, error = run_target(target, client_id, options.runs)
+        if any(term in target.name.lower() for term in options.only.lower().split(",")):
+            line, error = run_target(target, ids, options.runs)
             print(line, flush=True)
             failed = failed or error
     if failed:

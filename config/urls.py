@@ -8,6 +8,7 @@ from accounts import views as accounts_views
 from clients import api as clients_api
 from contracts import api as contracts_api
 from core import views as core_views
+from kpis import api as kpis_api
 from proposals import api as proposals_api
 
 router = DefaultRouter(trailing_slash=False)
@@ -26,6 +27,7 @@ router.register("phases", contracts_api.PhaseViewSet, basename="phase")
 router.register("invoices", contracts_api.InvoiceViewSet, basename="invoice")
 router.register("payments", contracts_api.PaymentViewSet, basename="payment")
 router.register("write-off-requests", contracts_api.WriteOffRequestViewSet, basename="write-off-request")
+router.register("kpi-targets", kpis_api.KpiTargetViewSet, basename="kpi-target")
 router.register("proposals", proposals_api.ProposalViewSet, basename="proposal")
 router.register("proposal-lines", proposals_api.ProposalLineViewSet, basename="proposal-line")
 router.register("rate-card", proposals_api.RateCardViewSet, basename="rate-card")
@@ -36,6 +38,7 @@ api_v1 = [
     path("statements/<int:client_id>", contracts_api.StatementView.as_view(), name="statement"),
     path("statements/<int:client_id>/pdf", contracts_api.StatementPdfView.as_view(), name="statement-pdf"),
     path("statement-documents/<int:pk>", contracts_api.StatementDocumentView.as_view(), name="statement-document"),
+    path("kpis/metrics", kpis_api.MetricView.as_view(), name="kpi-metrics"),
     *router.urls,
 ]
 
@@ -45,6 +48,7 @@ urlpatterns = [
     path("", include("clients.urls")),
     path("", include("contracts.urls")),
     path("", include("proposals.urls")),
+    path("", include("kpis.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon),
     path("admin/", admin.site.urls),

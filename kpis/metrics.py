@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce, Least
 from accounts.models import Team, User
 from clients.models import Client
 from contracts.models import (
+    OPEN_STATUSES,
     PIPELINE_STAGES,
     Contract,
     ContractKind,
@@ -40,6 +41,7 @@ from contracts.models import (
     Stage,
     StageChange,
 )
+from core.money import Currency
 
 from .models import KpiTarget, Metric, ScopeKind
 from .periods import Period
@@ -49,7 +51,7 @@ ZERO = Value(Decimal("0"), output_field=MONEY)
 # Invoices that count as revenue once issued (a void one never happened; drafts were never sent).
 REVENUE_EXCLUDED = (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
 # Invoices that can be owed on a given day (void and written-off ones are excluded from receivables).
-RECEIVABLE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
+RECEIVABLE_STATUSES = (*OPEN_STATUSES, InvoiceStatus.PAID)
 RETENTION_MONTHS = 12
 
 
@@ -299,8 +301,12 @@ def receivables_on(scope: Scope, day: date) -> QuerySet[Invoice]:
         .values("total")
     )
     owed = ExpressionWrapper(F("gross_amount") - Coalesce(Subquery(paid, output_field=MONEY), ZERO), output_field=MONEY)
+    # An invoice paid in full by ``day`` owes nothing on it: left out before its payments are summed (equivalent,
+    # and the open invoices' partial index and the paid_on index can serve the query).
+    paid_after = Q(paid_on__gt=day) | Q(paid_on__isnull=True)
+    may_owe = Q(status__in=OPEN_STATUSES) | Q(status=InvoiceStatus.PAID) & paid_after
     return (
-        Invoice.objects.filter(scope.owned("contract__owner"), status__in=RECEIVABLE_STATUSES, issue_date__lte=day)
+        Invoice.objects.filter(may_owe, scope.owned("contract__owner"), issue_date__lte=day)
         .annotate(owed=owed)
         .filter(owed__gt=0)
     )
@@ -335,41 +341,35 @@ def dso(scope: Scope, period: Period) -> Figure:
 
 def _retention(scope: Scope, period: Period) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
     """Per currency: (revenue of the 12 months before the last 12, from the clients that had some; those
-    clients' revenue in the last 12 months; the same capped per client at what it was). One query per currency."""
+    clients' revenue in the last 12 months; the same capped per client at what it was). One query: the invoices
+    of the 24 months summed per client and currency, then added up per currency (a currency billed in the earlier
+    12 months has a prior total above 0: every invoice's net is)."""
     end = period.end
     current_start = _months_before(end, RETENTION_MONTHS)
     prior_start = _months_before(end, 2 * RETENTION_MONTHS)
-    invoices = Invoice.objects.filter(scope.owned("contract__owner")).exclude(status__in=REVENUE_EXCLUDED)
-    currencies = (
-        invoices.filter(issue_date__gt=prior_start, issue_date__lte=current_start)
+    per_client = (
+        Invoice.objects.filter(scope.owned("contract__owner"), issue_date__gt=prior_start, issue_date__lte=end)
+        .exclude(status__in=REVENUE_EXCLUDED)
         .order_by()
-        .values_list("currency", flat=True)
-        .distinct()
-    )
-    totals = {}
-    for currency in sorted(set(currencies)):
-
-        def revenue(start: date, until: date, currency=currency):
-            rows = (
-                invoices.filter(client=OuterRef("pk"), currency=currency, issue_date__gt=start, issue_date__lte=until)
-                .order_by()
-                .values("client")
-                .annotate(total=Sum("net_amount"))
-                .values("total")
-            )
-            return Coalesce(Subquery(rows, output_field=MONEY), ZERO)
-
-        sums = (
-            Client.objects.annotate(prior=revenue(prior_start, current_start), current=revenue(current_start, end))
-            .filter(prior__gt=0)
-            .aggregate(
-                prior_total=Coalesce(Sum("prior"), ZERO),
-                current_total=Coalesce(Sum("current"), ZERO),
-                kept=Coalesce(Sum(Least("current", "prior")), ZERO),
-            )
+        .values("client", "currency")
+        .annotate(
+            prior=Coalesce(Sum("net_amount", filter=Q(issue_date__lte=current_start)), ZERO),
+            current=Coalesce(Sum("net_amount", filter=Q(issue_date__gt=current_start)), ZERO),
         )
-        totals[currency] = (sums["prior_total"], sums["current_total"], sums["kept"])
-    return totals
+        .filter(prior__gt=0)
+    )
+    sums = {}
+    for currency in Currency.values:
+        only = Q(currency=currency)
+        sums[f"{currency}_prior"] = Coalesce(Sum("prior", filter=only), ZERO)
+        sums[f"{currency}_current"] = Coalesce(Sum("current", filter=only), ZERO)
+        sums[f"{currency}_kept"] = Coalesce(Sum(Least("current", "prior"), filter=only), ZERO)
+    row = per_client.aggregate(**sums)
+    return {
+        currency: (row[f"{currency}_prior"], row[f"{currency}_current"], row[f"{currency}_kept"])
+        for currency in sorted(Currency.values)
+        if row[f"{currency}_prior"]
+    }
 
 
 def net_revenue_retention(scope: Scope, period: Period) -> Figure:

@@ -8,7 +8,9 @@ from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-COMMON = ["Home", "Clients", "Pipeline", "Contracts", "Requests", "Partners", "People"]
+# Links on the bar; Deals (pipeline, contracts, proposals), Billing and KPIs are dropdowns between them.
+COMMON = ["Home", "Clients", "Requests", "Partners", "People"]
+GROUPS = ("nav-deals", "nav-billing", "nav-kpis")
 NAVIGATION = {
     Role.ADMIN: [*COMMON, "Administration"],
     Role.DIRECTOR: COMMON,
@@ -35,6 +37,7 @@ def test_each_role_signs_in_and_sees_its_own_navigation(page, role):
 
     links = page.get_by_test_id("main-nav").get_by_role("link").all_inner_texts()
     assert [text.strip() for text in links] == NAVIGATION[role]
+    assert all(page.get_by_test_id(group).is_visible() for group in GROUPS)
     assert page.get_by_test_id("home-role").inner_text().startswith(str(role.label))
     assert page.get_by_role("heading", name="Welcome back, Anh").is_visible()
     assert page.console_errors == []
