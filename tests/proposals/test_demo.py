@@ -20,7 +20,10 @@ def seed() -> dict[str, int]:
 
 @pytest.fixture
 def demo_agency():
+    """The demo agency without its proposals and rate card (seed_demo seeds them too): each test seeds them."""
     call_command("seed_demo", "--quiet")
+    reset_proposals()
+    RateCardItem.objects.all().delete()
 
 
 def test_the_demo_has_proposals_in_every_status_in_vietnamese_and_english(demo_agency):
