@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make test` runs the suite on this many pytest-xdist workers ("auto": one per core); TEST_WORKERS=0 runs it in one
+# process. Each worker has its own test database, Redis database and media folder, and takes whole files
+# (tests/conftest.py).
+TEST_WORKERS ?= auto
 MAKEMESSAGES := $(BIN)/python manage.py makemessages -l vi --no-location --no-obsolete \
 	--ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles
 
@@ -46,7 +50,7 @@ run: install
 test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -148,6 +148,7 @@ PARTNER_COSTS = [
     ("In Ấn Phú Gia", "In POSM và standee"),
 ]
 RENEWAL_SPENT = 15  # percent of its budget a renewal signed a few weeks ago has used
+DRAFTING_DAYS = 7  # a deal was written up this many days before it first moved on from draft
 
 
 # --- Entry points ----------------------------------------------------------------------------------------------
@@ -208,6 +209,11 @@ class _Story:
         self.unit = UNIT[client.billing_currency]
 
     def tell(self) -> Contract:
+        contract = self.story()
+        self.date_creation(contract)
+        return contract
+
+    def story(self) -> Contract:
         spec = self.spec
         contract = self.create()
         if spec.story == DRAFT:
@@ -352,6 +358,8 @@ class _Story:
             self.counts["contracts"] += 1
             if spec.story == RENEWED:
                 self.renew(contract, successor)
+            else:
+                self.date_creation(successor)
         return contract
 
     def renew(self, contract: Contract, successor: Contract) -> None:
@@ -360,6 +368,7 @@ class _Story:
         self.negotiate(successor, rounds=1)
         successor = self.sign(successor, contract.end_date - timedelta(days=10))
         self.date_last_change(contract, contract.end_date - timedelta(days=10))
+        self.date_creation(successor)
         self.deliver(successor, RENEWAL_SPENT)
 
     # --- Moments ---------------------------------------------------------------------------------------------
@@ -375,6 +384,18 @@ class _Story:
         StageChange.objects.filter(pk=change.pk).update(changed_at=moment)
         Contract.objects.filter(pk=contract.pk).update(stage_changed_at=moment)
         contract.stage_changed_at = moment
+
+    def date_creation(self, contract: Contract) -> None:
+        """Date the deal's creation before every move the story dated: contract_create stamps the moment of the run,
+        and a deal created "now" but signed months ago would take negative days to close (a KPI). A draft was
+        created when its stage began; any other deal DRAFTING_DAYS before its first move."""
+        first_move = StageChange.objects.filter(contract=contract).order_by("changed_at").first()
+        if first_move is None:
+            moment = Contract.objects.values_list("stage_changed_at", flat=True).get(pk=contract.pk)
+        else:
+            moment = first_move.changed_at - timedelta(days=DRAFTING_DAYS)
+        Contract.objects.filter(pk=contract.pk).update(created_at=moment)
+        contract.created_at = moment
 
     def date_stage(self, contract: Contract, idle_days: int) -> Contract:
         """A deal left in its stage for ``idle_days`` (the board highlights it past the stage's limit)."""

@@ -2,13 +2,25 @@
 
 Tests that need PostgreSQL, Redis or Chromium skip with the reason when the service is missing, except under
 REQUIRE_SERVICES=1 (CI), where a missing service fails the run.
+
+Under pytest-xdist (``make test`` runs ``-n auto``) each xdist worker has its own test database (pytest-django
+names it ``test_<name>_gw0``, ``_gw1``, ...), its own Redis database (REDIS_URL's number plus the worker's index)
+and its own media folder; the processes a test starts (Celery workers, the race tests' scripts) inherit all three
+through the environment. ``--dist loadfile`` keeps each module on one xdist worker, so data a module builds once
+for its tests (``module_transaction``) is built once. (Not ``loadgroup``: pytest-xdist 3.8 cannot rename the tests
+of a group under pytest 9, so its groups are ignored.)
 """
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from rest_framework.test import APIClient
@@ -29,6 +41,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 TEST_PASSWORD = "pass-for-tests-1"
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... in an xdist worker; "" otherwise
+REDIS_DATABASES = 16  # Redis's default number of databases
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def require(available: bool, reason: str) -> None:
@@ -60,24 +75,158 @@ def wait_for(condition, timeout: float = 20, interval: float = 0.2):
     pytest.fail(f"condition not met within {timeout} s")
 
 
+# --- One xdist worker's own services ---------------------------------------------------------------------------
+
+
+def pytest_configure(config):
+    if XDIST_WORKER:
+        _isolate_xdist_worker(int(XDIST_WORKER.removeprefix("gw")))
+
+
+def _isolate_xdist_worker(index: int) -> None:
+    """Give this xdist worker its own Redis database and media folder, here and in the processes it starts.
+
+    Django's settings were read before any conftest ran (pytest-django sets Django up first), so they are changed
+    in place, and the environment is changed for the subprocesses, which read their settings afresh.
+    """
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        url = redis_url_of_worker(settings.REDIS_URL, index)
+        settings.REDIS_URL = settings.CELERY_BROKER_URL = os.environ["REDIS_URL"] = url
+        from config.celery import app
+
+        app.conf.broker_url = url
+    if "DOCUMENT_STORAGE_OPTIONS" not in os.environ:  # the documents are files under MEDIA_ROOT
+        media = Path(tempfile.mkdtemp(prefix=f"accord-test-media-{XDIST_WORKER}-"))
+        atexit.register(shutil.rmtree, media, ignore_errors=True)
+        _use_media_root(media)
+
+
+def redis_url_of_worker(url: str, index: int) -> str:
+    """REDIS_URL with the database number moved up by the xdist worker's index (redis://host:6379/8 → /9 for
+    gw1): Celery's queues and the tests' checks on them stay apart from the other workers'."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    if base + index >= REDIS_DATABASES:
+        raise pytest.UsageError(
+            f"REDIS_URL uses database {base}: xdist worker {index} would need database {base + index}, past the last "
+            f"one ({REDIS_DATABASES - 1}). Choose a lower database number in REDIS_URL or fewer workers."
+        )
+    return urlunsplit(parts._replace(path=f"/{base + index}"))
+
+
+def _use_media_root(media: Path) -> None:
+    """MEDIA_ROOT and the documents storage (statement and proposal PDFs) in ``media``: the PDF worker tests list
+    what the storage holds, which another xdist worker writing PDFs at the same moment would change."""
+    from django.apps import apps
+    from django.conf import settings
+    from django.core.signals import setting_changed
+    from django.db.models import FileField
+
+    os.environ["MEDIA_ROOT"] = str(media)
+    settings.MEDIA_ROOT = media
+    documents = settings.STORAGES["documents"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {**documents, "OPTIONS": {**documents.get("OPTIONS", {}), "location": str(media / "documents")}},
+    }
+    # Django's own handlers (as override_settings sends them) drop the storages built from the old settings;
+    # each FileField kept the storage its callable returned when the model was imported: it asks again.
+    import django.test.signals  # noqa: F401 - connects those handlers
+
+    for setting in ("MEDIA_ROOT", "STORAGES"):
+        value = getattr(settings, setting)
+        setting_changed.send(sender=type(settings._wrapped), setting=setting, value=value, enter=True)
+    for model in apps.get_models():
+        for field in model._meta.fields:
+            if isinstance(field, FileField) and hasattr(field, "_storage_callable"):
+                field.storage = field._storage_callable()
+
+
+# --- Every test ----------------------------------------------------------------------------------------------
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = list(FAST_PASSWORD_HASHERS)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts and ends with an empty cache. Billing and KPI figures are cached under the data's revision
+    (highest id, latest change): a rolled-back test leaves ids that SQLite hands out again and timestamps a frozen
+    clock repeats, so a test could otherwise meet a figure, a query count or a rate-limit counter of the one before."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _api_rate_limits_out_of_reach(settings):
+    """The whole suite calls the API from one address; tests/test_throttling.py sets low limits of its own."""
+    settings.ACCORD_API_THROTTLE_RATES = {"token": "100000/minute", "ip": "100000/minute"}
+
+
+@contextmanager
+def tasks_run_in_process():
+    """Celery tasks run eagerly in the block, even when REDIS_URL is set."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
 @pytest.fixture(autouse=True)
 def _tasks_run_in_process_unless_a_worker_is_used(request):
     """Unit tests run tasks eagerly even when REDIS_URL is set; worker tests keep the real broker."""
-    from config.celery import app
-
     if request.node.get_closest_marker("worker"):
         yield
         return
-    app.conf.task_always_eager = True
-    yield
-    from django.conf import settings
+    with tasks_run_in_process():
+        yield
 
-    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+def restore_migration_departments() -> None:
+    """Put back the departments a data migration creates: a transactional test run before, on the same xdist
+    worker, empties every table when it ends."""
+    from importlib import import_module
+
+    from clients.models import Department
+
+    for name in import_module("clients.migrations.0003_departments").DEPARTMENTS:
+        Department.objects.get_or_create(name=name)
+
+
+@pytest.fixture(scope="module")
+def module_transaction(django_db_setup, django_db_blocker):
+    """A transaction open for a whole module, for data its tests share, built once by a module-scoped fixture
+    that requests this one (inside ``django_db_blocker.unblock()``).
+
+    Each ``django_db`` test of the module runs in a savepoint inside it (pytest-django's TestCase), so what one
+    test changes is undone before the next; after the module everything is rolled back. Nothing is committed, so
+    nothing needs cleaning up and no other module sees the data. Not for transactional tests (which commit, and
+    empty the database after): keep those in another module. Callbacks registered with on_commit never run, as in
+    any ``django_db`` test.
+    """
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        block = transaction.atomic()
+        block.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            block.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,13 @@ import random
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from contracts.models import Stage
 from proposals.demo import PROPOSALS, RATE_CARD, reset_proposals, seed_proposals
 from proposals.models import LineItem, Proposal, ProposalEvent, ProposalStatus, RateCardItem
+from tests.conftest import FAST_PASSWORD_HASHERS, restore_migration_departments, tasks_run_in_process
 
 pytestmark = pytest.mark.django_db
 
@@ -18,12 +20,20 @@ def seed() -> dict[str, int]:
     return seed_proposals(rng=random.Random("demo"), today=timezone.localdate(), quiet=True)
 
 
-@pytest.fixture
-def demo_agency():
-    """The demo agency without its proposals and rate card (seed_demo seeds them too): each test seeds them."""
-    call_command("seed_demo", "--quiet")
-    reset_proposals()
-    RateCardItem.objects.all().delete()
+@pytest.fixture(scope="module")
+def demo_agency(module_transaction, django_db_blocker):
+    """The demo agency without its proposals and rate card (seed_demo seeds them too): each test seeds them.
+
+    Built once for the module; each test's changes are rolled back after it (``module_transaction``)."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS),
+        tasks_run_in_process(),
+    ):
+        restore_migration_departments()
+        call_command("seed_demo", "--quiet")
+        reset_proposals()
+        RateCardItem.objects.all().delete()
 
 
 def test_the_demo_has_proposals_in_every_status_in_vietnamese_and_english(demo_agency):
