@@ -11,10 +11,11 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from accounts.models import User
@@ -46,6 +47,7 @@ from contracts.api.billing_serializers import (
     payment_rating,
 )
 from contracts.billing import selectors, services
+from contracts.billing.cache import CachedPaginator
 from contracts.billing.filters_api import InvoiceFilter, PaymentFilter, WriteOffRequestFilter
 from contracts.models import (
     DocumentStatus,
@@ -55,7 +57,7 @@ from contracts.models import (
     StatementDocument,
     WriteOffRequest,
 )
-from core.api import ERROR_RESPONSES
+from core.api import ERROR_RESPONSES, StandardPagination
 from core.errors import PermissionDeniedError
 
 INVOICE_ORDERING = ["number", "issue_date", "due_date", "gross_amount", "created_at"]
@@ -111,6 +113,13 @@ def ensure_can_follow_up(user: User, invoice: Invoice) -> None:
 # --- Invoices ---------------------------------------------------------------------------------------------
 
 
+class BillingCountPagination(StandardPagination):
+    """The list endpoints' pages, the count from the billing cache: it counts every invoice (or payment) the caller
+    sees, 300k of them for finance."""
+
+    django_paginator_class = CachedPaginator
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Invoices",
@@ -131,6 +140,7 @@ def ensure_can_follow_up(user: User, invoice: Invoice) -> None:
 class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
+    pagination_class = BillingCountPagination
     ordering_fields = INVOICE_ORDERING
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -164,7 +174,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=False, methods=["get"], filter_backends=[DjangoFilterBackend], pagination_class=None)
     def totals(self, request):
         invoices = self.filter_queryset(selectors.invoice_list(user=request.user))
-        return Response(InvoiceTotalsSerializer({"totals": selectors.totals_by_currency(invoices)}).data)
+        return Response(InvoiceTotalsSerializer({"totals": selectors.cached_totals_by_currency(invoices)}).data)
 
     @extend_schema(
         summary="Create an invoice",
@@ -336,6 +346,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     serializer_class = PaymentSerializer
     filterset_class = PaymentFilter
     ordering_fields = PAYMENT_ORDERING
+    pagination_class = BillingCountPagination
 
     def get_queryset(self) -> QuerySet[Payment]:
         return payment_list(user=self.request.user)
@@ -385,10 +396,16 @@ class AgingView(APIView):
         summary="Receivables aging",
         description=(
             "What is outstanding on open invoices, per aging bucket (current, 1–30, 31–60, 61–90, 90+ days past "
-            "due), grouped by client, account manager, team or currency, with totals per currency. Over the "
+            "due), grouped by client, account manager, team or currency, with totals per currency. The rows come "
+            "a page at a time (`page`, `page_size`: 50 by default, at most 200; `count` rows in all, `next` and "
+            "`previous` link the neighbouring pages); the totals are always those of every row. Over the "
             f"invoices you may see: {VISIBILITY}"
         ),
-        parameters=[AgingQuerySerializer],
+        parameters=[
+            AgingQuerySerializer,
+            OpenApiParameter("page", int, description="A page number within the rows."),
+            OpenApiParameter("page_size", int, description="Rows per page (50 by default, at most 200)."),
+        ],
         responses={200: AgingReportSerializer, **ERROR_RESPONSES},
     )
     def get(self, request):
@@ -396,18 +413,38 @@ class AgingView(APIView):
         params.is_valid(raise_exception=True)
         by, today = params.validated_data["by"], params.validated_data.get("as_of") or timezone.localdate()
         invoices = selectors.invoice_list(user=request.user)
-        rows = [
-            {**row, "id": None if by == "currency" else row["key"]}
-            for row in selectors.aging(invoices, by=by, today=today)
-        ]
+        pagination = AgingPagination()
+        page = selectors.aging_page(
+            invoices, by=by, today=today, number=pagination.page_number(request), per_page=pagination.size(request)
+        )
         report = {
             "by": by,
             "as_of": today,
             "buckets": [{"key": bucket.key, "label": bucket.label} for bucket in selectors.BUCKETS],
-            "rows": rows,
-            "totals": selectors.aging_totals(invoices, today=today),
+            "count": page.paginator.count,
+            "next": pagination.link(request, page.next_page_number() if page.has_next() else None),
+            "previous": pagination.link(request, page.previous_page_number() if page.has_previous() else None),
+            "rows": [{**row, "id": None if by == "currency" else row["key"]} for row in page.object_list],
+            "totals": selectors.cached_aging_totals(invoices, today=today, revision_now=page.paginator.revision),
         }
         return Response(AgingReportSerializer(report).data)
+
+
+class AgingPagination(StandardPagination):
+    """The aging's rows a page at a time, with the list endpoints' ``page`` and ``page_size``: by client there are
+    thousands. A page past the last is the last, as on the receivables page."""
+
+    def page_number(self, request) -> str | None:
+        return request.query_params.get(self.page_query_param)
+
+    def size(self, request) -> int:
+        return self.get_page_size(request)
+
+    def link(self, request, number: int | None) -> str | None:
+        if number is None:
+            return None
+        url = request.build_absolute_uri()
+        return replace_query_param(url, self.page_query_param, number)
 
 
 def statement_client(user: User, client_id: int) -> Client:

@@ -480,7 +480,14 @@ class AgingReportSerializer(serializers.Serializer):
     by = enum_field(AgingDimension, read_only=True)
     as_of = serializers.DateField(read_only=True)
     buckets = BucketSerializer(many=True, read_only=True, help_text="Their keys name the amounts of each row.")
-    rows = AgingRowSerializer(many=True, read_only=True, help_text="Per group and currency, largest total first.")
+    count = serializers.IntegerField(read_only=True, help_text="Rows in all, over every page.")
+    next = serializers.URLField(read_only=True, allow_null=True, help_text="The next page of rows; null on the last.")
+    previous = serializers.URLField(
+        read_only=True, allow_null=True, help_text="The previous page of rows; null on the first."
+    )
+    rows = AgingRowSerializer(
+        many=True, read_only=True, help_text="This page's rows: per group and currency, largest total first."
+    )
     totals = AgingAmountsSerializer(many=True, read_only=True, help_text="One row per currency.")
 
 

@@ -1,6 +1,8 @@
 """Filters of the invoice list and its CSV export; the receivables and collections pages link into them, so a
 figure on those pages and the list it opens always agree (the list's total is the figure)."""
 
+import re
+
 import django_filters
 from django import forms
 from django.db.models import Q
@@ -18,6 +20,8 @@ ALL = _("All")
 OPEN = "open"
 NO_TEAM = "none"
 ID_LIMITS = {"min_value": 1, "max_value": 2**31 - 1}
+# The beginning of an invoice number (INV-2026-00042) with a digit at least: "INV-2", "INV-2026-", "inv-2026-0012".
+NUMBER_PREFIX = re.compile(r"INV-\d{1,4}(-\d{0,5})?", re.IGNORECASE)
 
 
 def _owners():
@@ -104,10 +108,14 @@ class InvoiceFilter(django_filters.FilterSet):
         self.filters["owner"].queryset = _owners()
 
     def search(self, queryset, name, value):
-        """Invoice number, description or client name (diacritics ignored for the name)."""
+        """Invoice number, description or client name (diacritics ignored for the name). A query shaped like an
+        invoice number's beginning (INV-2026-0012, any case) looks up the numbers starting with it on their index;
+        anything else is searched in all three."""
         value = value.replace("\x00", "").strip()[:100]
         if not value:
             return queryset
+        if NUMBER_PREFIX.fullmatch(value):
+            return queryset.filter(number__startswith=value.upper())
         client_ids = Client.objects.filter(words_filter(value, "search_name")).values("pk")
         return queryset.filter(Q(number__icontains=value) | Q(description__icontains=value) | Q(client__in=client_ids))
 

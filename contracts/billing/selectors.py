@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.paginator import Page
 from django.db.models import (
     Avg,
     Case,
@@ -31,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from clients.models import Client
+from contracts.billing.cache import CachedPaginator, cached
 from contracts.models import OPEN_STATUSES, Invoice, InvoiceStatus, Payment
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -82,6 +84,12 @@ def invoice_detail(*, user: User) -> QuerySet[Invoice]:
     return invoice_list(user=user).select_related("phase", "created_by")
 
 
+def cached_totals_by_currency(invoices: QuerySet[Invoice], *, revision_now: str | None = None) -> list[dict]:
+    """``totals_by_currency``, from the billing cache while no invoice changes (the invoice list's pages and sorts
+    share it): one look-up of the invoices' revision (unless given), and the GROUP BY on a miss."""
+    return cached(invoices, totals_by_currency, revision_now=revision_now)
+
+
 def totals_by_currency(invoices: QuerySet[Invoice]) -> list[dict]:
     """Per currency: how many invoices, gross, paid and outstanding (open invoices only), in one query."""
     return list(
@@ -116,41 +124,69 @@ def bucket_filter(key: str, today: date) -> Q:
     return condition
 
 
-def aging(invoices: QuerySet[Invoice], *, by: str = "client", today: date | None = None) -> list[dict]:
-    """Outstanding gross per aging bucket, grouped by ``by`` (client, owner, team or currency) and currency.
-
-    Each row: ``key`` (the group's id; None for clients without a team), ``label``, ``currency``, one amount per
-    bucket key, ``total`` and ``invoices`` (how many open invoices). Largest total first. One query.
-    """
+def aging_rows(invoices: QuerySet[Invoice], *, by: str = "client", today: date | None = None) -> QuerySet:
+    """The aging's GROUP BY as a queryset, largest total first: count it, or slice a page of it, in SQL. Its rows
+    are the database's; ``aging_row`` shapes each one."""
     if by not in AGING_DIMENSIONS:
         raise ValueError(f"aging by {by!r}: choose one of {', '.join(AGING_DIMENSIONS)}")
     today = today or timezone.localdate()
     key, label = AGING_DIMENSIONS[by]
     group = [name for name in (key, label) if name] + ["currency"]
     sums = {bucket.key: Coalesce(Sum(OUTSTANDING, filter=bucket_filter(bucket.key, today)), ZERO) for bucket in BUCKETS}
-    rows = (
+    return (
         invoices.filter(status__in=OPEN_STATUSES)
         .order_by()
         .values(*group)
         .annotate(**sums, total=Coalesce(Sum(OUTSTANDING), ZERO), invoices=Count("pk"))
         .order_by("-total", *group)
     )
-    return [
-        {
-            **{bucket: row[bucket] for bucket in BUCKET_KEYS},
-            "key": row[key] if key else row["currency"],
-            "label": (row[label] or "") if label else row["currency"],
-            "currency": row["currency"],
-            "total": row["total"],
-            "invoices": row["invoices"],
-        }
-        for row in rows
-    ]
+
+
+def aging_row(row: dict, by: str) -> dict:
+    """One row of ``aging_rows`` as the pages, the API and the CSV show it."""
+    key, label = AGING_DIMENSIONS[by]
+    return {
+        **{bucket: row[bucket] for bucket in BUCKET_KEYS},
+        "key": row[key] if key else row["currency"],
+        "label": (row[label] or "") if label else row["currency"],
+        "currency": row["currency"],
+        "total": row["total"],
+        "invoices": row["invoices"],
+    }
+
+
+def aging(invoices: QuerySet[Invoice], *, by: str = "client", today: date | None = None) -> list[dict]:
+    """Outstanding gross per aging bucket, grouped by ``by`` (client, owner, team or currency) and currency.
+
+    Each row: ``key`` (the group's id; None for clients without a team), ``label``, ``currency``, one amount per
+    bucket key, ``total`` and ``invoices`` (how many open invoices). Largest total first. One query. Every row:
+    a page of them is ``aging_page``.
+    """
+    return [aging_row(row, by) for row in aging_rows(invoices, by=by, today=today)]
+
+
+def aging_page(invoices: QuerySet[Invoice], *, by: str, today: date, number, per_page: int) -> Page:
+    """One page of the aging (``number`` as a page's query string gives it) and how many rows there are, both
+    from the billing cache while no invoice changes. Three queries on a miss: revision, count (the groups alone,
+    without their sums or names), page."""
+    key = AGING_DIMENSIONS[by][0]
+    groups = invoices.filter(status__in=OPEN_STATUSES).order_by().values(*([key] if key else []), "currency")
+    rows = aging_rows(invoices, by=by, today=today)
+    paginator = CachedPaginator(rows, per_page, cache_pages=True, count_of=groups.distinct())
+    page = paginator.get_page(number)
+    page.object_list = [aging_row(row, by) for row in page.object_list]
+    return page
 
 
 def aging_totals(invoices: QuerySet[Invoice], *, today: date | None = None) -> list[dict]:
     """The aging of all ``invoices``, one row per currency."""
     return aging(invoices, by="currency", today=today)
+
+
+def cached_aging_totals(invoices: QuerySet[Invoice], *, today: date, revision_now: str | None = None) -> list[dict]:
+    """``aging_totals`` from the billing cache while no invoice changes."""
+    rows = aging_rows(invoices, by="currency", today=today)
+    return cached(rows, lambda rows: [aging_row(row, "currency") for row in rows], revision_now=revision_now)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from accounts.models import NotificationLevel, Role, User
 from accounts.permissions import has_role, is_director
 from accounts.services import notify
 from clients.models import Client
+from contracts.billing.cache import invoices_changed
 from contracts.models import (
     OPEN_STATUSES,
     CollectionPause,
@@ -37,6 +38,7 @@ from contracts.models import (
 )
 from core.errors import ConflictError, DomainError, PermissionDeniedError, TransitionError
 from core.money import format_money, round_money
+from integrations.services import EventType, emit
 
 BILLING_ROLES = (Role.FINANCE, Role.DIRECTOR, Role.ADMIN)
 INVOICE_FIELDS = ("description", "issue_date", "due_date", "net_amount", "vat_rate", "phase")
@@ -107,6 +109,7 @@ def _next_number(year: int) -> str:
 
 
 def _log(invoice: Invoice, kind: str, actor: User | None, note: str = "") -> InvoiceEvent:
+    invoices_changed()  # every change of an invoice is logged: the cached totals go stale with it
     return InvoiceEvent.objects.create(invoice=invoice, kind=kind, actor=actor, note=note)
 
 
@@ -211,6 +214,7 @@ def invoice_delete_draft(*, invoice: Invoice, actor: User) -> None:
         raise TransitionError(_("Only a draft can be deleted; void an issued invoice instead."))
     invoice.events.all().delete()
     invoice.delete()
+    invoices_changed()
 
 
 def _issue(invoice: Invoice, actor: User | None) -> Invoice:
@@ -218,6 +222,7 @@ def _issue(invoice: Invoice, actor: User | None) -> Invoice:
     invoice.status, invoice.issued_at = InvoiceStatus.ISSUED, timezone.now()
     _save(invoice, "number", "status", "issued_at")
     _log(invoice, InvoiceEventKind.ISSUED, actor)
+    emit(EventType.INVOICE_ISSUED, invoice)
     return invoice
 
 
@@ -287,6 +292,8 @@ def payment_record(
         invoice.paid_on = invoice.payments.order_by("-received_on").values_list("received_on", flat=True).first()
     _save(invoice, "paid_amount", "status", "paid_on")
     _log(invoice, InvoiceEventKind.PAYMENT, actor, format_money(amount, invoice.currency))
+    if invoice.status == InvoiceStatus.PAID:
+        emit(EventType.INVOICE_PAID, invoice)
     return payment
 
 

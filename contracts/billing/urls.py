@@ -22,6 +22,7 @@ urlpatterns = [
     path("receivables/", receivables.receivables, name="receivables"),
     path("receivables/export.csv", receivables.receivables_export, name="receivables_export"),
     path("collections/", board.collections, name="collections"),
+    path("collections/cards/<int:pk>/payment-form/", board.card_payment_form, name="card_payment_form"),
     path("statements/<int:client_pk>/", statements.statement, name="statement"),
     path("statements/<int:client_pk>/pause/", statements.client_followups_pause, name="client_followups_pause"),
 ]

@@ -931,6 +931,29 @@ def test_aging_moves_with_the_day_and_a_payment(api, finance, am):
     assert totals(AS_OF) == {"d1_30": "10000000.00", "total": "10000000.00", "invoices": 1}
 
 
+def test_aging_rows_come_a_page_at_a_time_and_the_totals_cover_them_all(api, finance, receivables):
+    alpha, beta, gamma = receivables
+    as_user(api, finance)
+
+    first = api.get("/api/v1/receivables/aging", {"as_of": str(AS_OF), "page_size": 3}).json()
+    second = api.get(first["next"]).json()
+
+    assert (first["count"], first["previous"]) == (4, None)
+    assert [(row["id"], row["currency"]) for row in first["rows"]] == [
+        (alpha.pk, "VND"),
+        (gamma.pk, "VND"),
+        (beta.pk, "VND"),
+    ]
+    assert "page=2" in first["next"] and "page_size=3" in first["next"] and "as_of=2026-06-30" in first["next"]
+    assert [(row["id"], row["currency"]) for row in second["rows"]] == [(beta.pk, "USD")]
+    assert (second["count"], second["next"]) == (4, None) and second["previous"] is not None
+    for body in (first, second):  # every row's, whatever the page
+        assert [(row["currency"], row["total"], row["invoices"]) for row in body["totals"]] == [
+            ("VND", "273000000.00", 6),
+            ("USD", "1100.00", 1),
+        ]
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
@@ -1186,12 +1209,14 @@ def grow_card(invoice: Invoice, owner, count: int) -> None:
 
 
 # Requests made with force_authenticate: no query for the user.
+# The billing cache's figures (counts, totals, the aging) are looked up under the invoices' revision first; the
+# rows below change it, so each request here computes them.
 LIST_QUERIES = {
-    "/api/v1/invoices": 2,  # the count, the page with client, owner, team and contract joined
-    "/api/v1/invoices/totals": 1,  # count and sums per currency, in one GROUP BY
-    "/api/v1/payments": 2,  # the count, the page with invoice, client and who recorded it
+    "/api/v1/invoices": 3,  # the revision, the count, the page with client, owner, team and contract joined
+    "/api/v1/invoices/totals": 2,  # the revision, count and sums per currency in one GROUP BY
+    "/api/v1/payments": 3,  # the payments' revision, the count, the page with invoice, client and who recorded it
     "/api/v1/write-off-requests": 2,  # the count, the page with invoice, client, requester and decider
-    "/api/v1/receivables/aging": 2,  # the rows in one GROUP BY, the totals per currency in another
+    "/api/v1/receivables/aging": 4,  # the revision, the rows counted, a page of them, the totals per currency
 }
 # The client; the opening balance and what is overdue; the period's invoices and write-offs; its payments; the
 # currencies invoiced; the payment rating.

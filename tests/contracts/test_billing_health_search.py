@@ -185,6 +185,14 @@ def test_the_hit_shows_amount_client_and_status_and_links_to_the_invoice(finance
 
 def test_words_without_a_digit_do_not_match_every_number(finance, invoices):
     assert invoice_hits(finance, "inv") == []
+    assert invoice_hits(finance, "INV-") == []
+
+
+def test_the_beginning_of_a_number_finds_the_numbers_it_begins_in_any_case(am, finance, invoices):
+    assert sorted(invoice_hits(finance, "inv-2026-0004")) == ["INV-2026-00042", "INV-2026-00043"]
+    assert invoice_hits(finance, " INV-2026-00043 ") == ["INV-2026-00043"]
+    assert invoice_hits(am, "INV-2026-0004") == ["INV-2026-00042"]  # still only what the user may see
+    assert invoice_hits(finance, "INV-2025") == []
 
 
 def test_sales_find_no_invoice_of_a_client_they_do_not_own(sales, invoices):

@@ -8,7 +8,7 @@ import pytest
 
 from accounts.models import Role
 from clients.models import Client
-from contracts.billing import selectors
+from contracts.billing import selectors, services
 from contracts.billing.selectors import (
     BUCKET_KEYS,
     aging,
@@ -22,7 +22,7 @@ from contracts.billing.selectors import (
     totals_by_currency,
     with_payment_delay,
 )
-from contracts.models import Invoice
+from contracts.models import Invoice, Payment
 from tests.factories import (
     ActiveContractFactory,
     ClientFactory,
@@ -74,6 +74,34 @@ def test_a_contract_owner_sees_its_invoices_even_for_a_client_of_another_team(am
     invoice = invoice_for(contract.client, contract=contract)
 
     assert list(selectors.invoice_list(user=am)) == [invoice]
+
+
+def test_finance_and_directors_read_payments_without_an_invoice_subquery(am, stranger, finance, director):
+    own, others = (
+        PaymentFactory(invoice=invoice_for(ClientFactory(owner=am))),
+        PaymentFactory(invoice=invoice_for(ClientFactory(owner=stranger))),
+    )
+
+    for user in (finance, director):
+        payments = Payment.objects.visible_to(user)
+        assert set(payments) == {own, others}
+        assert "contracts_invoice" not in str(payments.query)  # the plain table, not IN (SELECT … 300k invoices)
+    assert set(Payment.objects.visible_to(am)) == {own}
+    finance.is_active = False
+    assert not Payment.objects.visible_to(finance).exists()
+
+
+def test_a_cached_total_follows_any_change_of_an_invoice(finance, django_assert_num_queries):
+    invoice = invoice_for(ClientFactory(), "1100000")
+    invoices = selectors.invoice_list(user=finance)
+    assert selectors.cached_totals_by_currency(invoices)[0]["gross"] == D("1100000")
+
+    with django_assert_num_queries(1):  # the revision only: the sums come from the cache
+        assert selectors.cached_totals_by_currency(invoices)[0]["count"] == 1
+    invoice_for(invoice.client, "2200000")  # saved by a factory, behind the services' back
+    assert selectors.cached_totals_by_currency(invoices)[0]["gross"] == D("3300000")
+    services.invoice_void(invoice=invoice, actor=finance, reason="Typo")
+    assert selectors.cached_totals_by_currency(invoices)[0]["outstanding"] == D("2200000")
 
 
 def test_totals_are_per_currency_and_only_open_invoices_are_outstanding():

@@ -529,6 +529,7 @@ def test_the_list_filters_by_status_bucket_currency_and_due_range(client, am, le
     window = f"due_from={(today - days(50)).isoformat()}&due_to={(today - days(15)).isoformat()}"
     assert listed(window) == {"late_45", "paid"}
     assert listed(f"q={ledger['late_45'].number}") == {"late_45"}
+    assert listed(f"q={ledger['late_45'].number.lower()}") == {"late_45"}  # a number's beginning, any case
     assert listed("status=bogus") == set()  # an invalid filter shows nothing rather than everything
 
 
@@ -712,6 +713,27 @@ def test_a_refused_card_payment_comes_back_on_the_card(client, finance, ledger, 
     assert not Payment.objects.filter(invoice=invoice).exists()
 
 
+def test_a_cards_payment_form_comes_when_it_is_opened(client, am, finance, ledger):
+    invoice = ledger["late_45"]
+    signed_in(client, finance)
+
+    board = html_of(client.get("/collections/"))
+    form = client.get(f"/collections/cards/{invoice.pk}/payment-form/", HTTP_HX_REQUEST="true")
+
+    assert f'hx-get="/collections/cards/{invoice.pk}/payment-form/"' in board
+    assert f'name="card{invoice.pk}-amount"' not in board  # no form rendered with the board
+    assert form.status_code == 200
+    assert f'name="card{invoice.pk}-amount"' in html_of(form) and 'name="from" value="board"' in html_of(form)
+    signed_in(client, am)  # not a collector
+    assert client.get(f"/collections/cards/{invoice.pk}/payment-form/").status_code == 403
+
+
+def test_a_card_form_of_an_invoice_you_may_not_see_is_404(client, director):
+    signed_in(client, director)
+
+    assert client.get("/collections/cards/987654/payment-form/").status_code == 404
+
+
 def test_the_board_shows_a_bounded_number_of_cards_and_links_to_the_rest(client, am, finance):
     contract = contract_for(am)
     for _ in range(14):
@@ -866,16 +888,17 @@ def _rows(am, finance, count: int, contract=None) -> None:
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
-        # session, user, unread count (header: finance has no team); totals per currency (they count the rows
-        # too); the page of rows with client, owner, team and contract; the filter form's manager and team choices
-        ("/invoices/", 7),
+        # session, user, unread count (header: finance has no team); the invoices' revision and, the rows having
+        # changed it, the totals per currency (they count the rows too); the page of rows with client, owner, team
+        # and contract; the filter form's manager and team choices
+        ("/invoices/", 8),
         # a bucket and a computed sort change the queries' shape, not their number
-        ("/invoices/?bucket=d1_30&sort=-outstanding", 7),
-        # header (3); the aging by client; the totals per currency
-        ("/receivables/", 5),
-        # header (3); bucket totals; a column of cards per overdue bucket (4); promises, disputes and write-offs
-        # lists; their counts
-        ("/collections/", 12),
+        ("/invoices/?bucket=d1_30&sort=-outstanding", 8),
+        # header (3); the revision; the aging by client counted, a page of it; the totals per currency
+        ("/receivables/", 7),
+        # header (3); the revision; bucket totals; a column of cards per overdue bucket (4); promises, disputes and
+        # write-offs lists; their counts
+        ("/collections/", 13),
     ],
 )
 def test_list_pages_query_counts_do_not_grow(client, am, finance, django_assert_num_queries, url, queries):

@@ -497,6 +497,23 @@ def test_a_client_without_a_billing_email_address_has_its_account_manager_told_o
     )
 
 
+def test_an_account_manager_hears_once_a_sweep_of_all_their_clients_without_a_billing_address():
+    first = billing_client(contact=False, name="Công ty Hương Sen")
+    second = ClientFactory(name="Công ty Hoa Mai", owner=first.owner)
+    invoices = [invoice_due(TODAY, client=first), invoice_due(TODAY - timedelta(days=7), client=second)]
+
+    sweep(TODAY)
+    sweep(TODAY)
+
+    assert titles(first.owner) == ["Follow-up not sent: 2 clients have no billing contact"]
+    body = Notification.objects.get(recipient=first.owner).body
+    for client, invoice in zip((first, second), invoices, strict=True):
+        assert client.name in body and invoice.number in body
+    assert "(L2 · 7 days overdue)" in body
+    assert [levels(invoice) for invoice in invoices] == [[1], [2]]
+    assert Activity.objects.filter(client__in=[first, second]).count() == 2  # each client's timeline says so
+
+
 # --- Logs --------------------------------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ that is disputed, paused (itself or its client), promised for today or later, or
 A client gets one e-mail a day at most (CollectionNotice, unique per client and day). It lists all of the client's
 invoices due within 3 days or overdue (those on hold left out) with the balance per currency, in each billing
 contact's language; its tone is the highest level taken that day. No billing contact with an e-mail address: the
-account manager is told instead.
+account manager is told instead (one notification per batch naming all such clients of theirs).
 
 The sweep walks the clients with a follow-up due in keyset batches (by client id), one transaction per batch. It
 claims the batch's notices with one ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, then the steps of the clients

@@ -4,7 +4,7 @@ escalation to directors and finance."""
 
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -114,6 +114,30 @@ def tell_the_account_manager(day: ClientDay) -> None:
     )
 
 
+def tell_the_account_managers(days: list[ClientDay]) -> None:
+    """The clients of a batch that nobody could be e-mailed for: one notification per account manager, naming the
+    client when there is one, listing them when there are several (a first sweep finds hundreds)."""
+    by_owner: dict[int, list[ClientDay]] = {}
+    for day in days:
+        if day.client.owner.is_active:
+            by_owner.setdefault(day.client.owner.pk, []).append(day)
+    for group in by_owner.values():
+        if len(group) == 1:
+            tell_the_account_manager(group[0])
+            continue
+        notify(
+            user=group[0].client.owner,
+            title=gettext_lazy("Follow-up not sent: %(count)s clients have no billing contact"),
+            body=gettext_lazy(
+                "Today's payment reminders could not be e-mailed: none of these clients has a billing contact with "
+                "an e-mail address. Add one, or remind them yourself.\n\n%(clients)s"
+            ),
+            url=reverse("contracts:invoices"),
+            level=NotificationLevel.WARNING,
+            params={"count": len(group), "clients": _client_lines(group)},
+        )
+
+
 def escalate(days: list[ClientDay], escalation: Escalation, today: date) -> None:
     """One notification per director and finance user for the batch's escalations rather than one per client:
     on an ordinary day that is one notification for a handful of clients; on a first sweep over years of invoices,
@@ -163,12 +187,19 @@ def _render_invoice_lines(invoices: list[Invoice]) -> str:
         + line
         % {
             "number": invoice.number,
-            "due": dateformat.format(invoice.due_date, date_pattern),
+            "due": _format_day(invoice.due_date, date_pattern, translation.get_language()),
             "outstanding": format_money(invoice.gross_amount - invoice.paid_amount, invoice.currency),
             "level": labels[invoice.due_level],
         }
         for invoice in invoices
     )
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day: date, pattern: str, language: str) -> str:
+    """A due date as the language writes it: a first sweep writes the same few hundred days tens of thousands of
+    times."""
+    return dateformat.format(day, pattern)
 
 
 @cache
@@ -178,7 +209,13 @@ def _level_labels(language: str) -> dict[int, str]:
         return {level: str(label) for level, label in CollectionLevel.choices}
 
 
+def _render_client_lines(days: list[ClientDay]) -> str:
+    """Each client's name and its invoices, in the active language."""
+    return "\n\n".join(f"{day.client.name}\n{_render_invoice_lines(day.invoices)}" for day in days)
+
+
 _invoice_lines = lazy(_render_invoice_lines, str)
+_client_lines = lazy(_render_client_lines, str)
 _escalation_lines = lazy(_render_escalation_lines, str)
 _local_date = lazy(lambda day: formats.date_format(day, "SHORT_DATE_FORMAT"), str)
 

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from accounts.permissions import role_required
 from contracts.billing import selectors
+from contracts.billing.cache import cached, revision
 from contracts.billing.forms import PaymentForm
 from contracts.billing.home import collection_counts, invoices_url, pending_write_off
 from contracts.billing.views.invoices import mark_lateness
-from contracts.billing.views.shared import COLLECTORS, show_refusal
+from contracts.billing.views.shared import COLLECTORS, show_refusal, visible_invoice_or_404
 from contracts.models import Invoice, InvoiceStatus, WriteOffStatus
 from core.errors import DomainError
 
@@ -37,15 +38,20 @@ def _overdue(user, today: date) -> QuerySet[Invoice]:
     return selectors.invoice_list(user=user).overdue(today).select_related("client__collection_pause")
 
 
-def bucket_totals(invoices: QuerySet[Invoice], today: date) -> tuple[list[dict], list[dict]]:
+def bucket_totals(
+    invoices: QuerySet[Invoice], today: date, *, revision_now: str | None = None
+) -> tuple[list[dict], list[dict]]:
     """Per overdue bucket: how many invoices and the outstanding per currency, with the link to the list that
-    adds up to it; and everything overdue per currency. One query."""
+    adds up to it; and everything overdue per currency. From the billing cache while no invoice changes; else one
+    query (and the revision's)."""
     sums = {"overdue": Coalesce(Sum(selectors.OUTSTANDING), selectors.ZERO)}
     for bucket in OVERDUE_BUCKETS:
         condition = selectors.bucket_filter(bucket.key, today)
         sums[bucket.key] = Coalesce(Sum(selectors.OUTSTANDING, filter=condition), selectors.ZERO)
         sums[f"{bucket.key}__count"] = Count("pk", filter=condition)
-    rows = list(invoices.order_by().values("currency").annotate(**sums).order_by("currency"))
+    rows = cached(
+        invoices.order_by().values("currency").annotate(**sums).order_by("currency"), list, revision_now=revision_now
+    )
     overall = [
         {
             "currency": row["currency"],
@@ -76,11 +82,22 @@ def bucket_totals(invoices: QuerySet[Invoice], today: date) -> tuple[list[dict],
 
 
 def _cards(invoices: QuerySet[Invoice], today: date, key: str) -> list[Invoice]:
+    """The column's oldest cards. Their payment forms come when a card's "Record a payment" is opened
+    (``card_payment_form``): four dozen forms were most of the board's time."""
     cards = list(invoices.filter(selectors.bucket_filter(key, today)).order_by("due_date", "id")[:CARDS_PER_COLUMN])
     mark_lateness(cards, today)
     for card in cards:
-        card.payment_form = PaymentForm(invoice=card, prefix=card_prefix(card))
+        card.payment_form = None
     return cards
+
+
+@login_required
+@role_required(*COLLECTORS)
+def card_payment_form(request: HttpRequest, pk: int) -> HttpResponse:
+    """A card's payment form, fetched when the card's "Record a payment" is opened (htmx)."""
+    invoice = visible_invoice_or_404(request.user, pk)
+    form = PaymentForm(invoice=invoice, prefix=card_prefix(invoice))
+    return render(request, "contracts/billing/_card_payment_form.html", {"card": invoice, "form": form})
 
 
 def _side_lists(user, today: date) -> dict:
@@ -93,8 +110,9 @@ def _side_lists(user, today: date) -> dict:
     }
 
 
-def totals_context(user, today: date) -> dict:
-    columns, overall = bucket_totals(selectors.invoice_list(user=user).overdue(today), today)
+def totals_context(user, today: date, *, revision_now: str | None = None) -> dict:
+    overdue = selectors.invoice_list(user=user).overdue(today)
+    columns, overall = bucket_totals(overdue, today, revision_now=revision_now)
     return {"columns": columns, "overdue_totals": overall}
 
 
@@ -102,12 +120,18 @@ def totals_context(user, today: date) -> dict:
 @role_required(*COLLECTORS)
 def collections(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    context = {**totals_context(request.user, today), **_side_lists(request.user, today), "today": today}
+    revision_now = revision()  # the invoices' revision, read once for the board's cached figures
+    context = {
+        **totals_context(request.user, today, revision_now=revision_now),
+        **_side_lists(request.user, today),
+        "today": today,
+    }
     overdue = _overdue(request.user, today)
     for column in context["columns"]:
         column["cards"] = _cards(overdue, today, column["key"])
         column["hidden"] = column["count"] - len(column["cards"])
-    context["counts"] = collection_counts(selectors.invoice_list(user=request.user), today)
+    invoices = selectors.invoice_list(user=request.user)
+    context["counts"] = collection_counts(invoices, today, revision_now=revision_now)
     context["links"] = {
         "promises": invoices_url(promise_due=today.isoformat()),
         "disputes": invoices_url(disputed=1),

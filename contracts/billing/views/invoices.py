@@ -177,7 +177,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     """Filter, sort and page through the invoices the user may see, with the filtered set's totals per currency."""
     today = timezone.localdate()
     filterset, invoices = filtered_invoices(request, today)
-    totals = selectors.totals_by_currency(invoices)
+    totals = selectors.cached_totals_by_currency(invoices)  # every page and sort of this list shares them
     invoices, sort = _sorted(invoices, request.GET.get("sort", DEFAULT_SORT))
     paginator = Paginator(invoices, PAGE_SIZE)
     paginator.count = sum(total["count"] for total in totals)  # the totals counted the rows already

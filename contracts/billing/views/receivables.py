@@ -5,7 +5,6 @@ import csv
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -71,10 +70,12 @@ def _label(row: dict, by: str) -> str:
 
 @login_required
 def receivables(request: HttpRequest) -> HttpResponse:
+    """A page of the aging (counted and sliced in SQL: by client there are thousands of rows) and the totals."""
     today = timezone.localdate()
     by = _dimension(request)
-    rows, totals = aging_tables(request.user, by, today)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    invoices = selectors.invoice_list(user=request.user)
+    page = selectors.aging_page(invoices, by=by, today=today, number=request.GET.get("page"), per_page=PAGE_SIZE)
+    totals = selectors.cached_aging_totals(invoices, today=today, revision_now=page.paginator.revision)
     context = {
         "by": by,
         "dimensions": DIMENSIONS,
