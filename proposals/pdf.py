@@ -36,6 +36,7 @@ from proposals.totals import amount_in_words, proposal_totals
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "proposals/pdf/proposal.html"
+STYLESHEET = "proposals/pdf/proposal.css"
 # Part of the content hash: raise it when the PDF's layout or wording changes, so unchanged proposals render anew.
 TEMPLATE_VERSION = 1
 ERROR_LENGTH = 2000
@@ -200,10 +201,36 @@ def render_proposal_pdf(proposal: Proposal) -> bytes:
     return _pdf(printed_content(proposal))
 
 
+def render_proposal_document(proposal: Proposal):
+    """The proposal laid out in pages (WeasyPrint's Document), as its PDF prints it: to look at the pages' boxes."""
+    from core import pdf
+
+    content = printed_content(proposal)
+    return pdf.render_document(_html(content), stylesheet=_stylesheet(content["brand"]["color"]))
+
+
 def _pdf(content: dict) -> bytes:
     from core import pdf  # WeasyPrint takes a second to load: only processes that render a PDF import it
 
-    return pdf.render_pdf(_html(content))
+    return pdf.render_pdf(_html(content), stylesheet=_stylesheet(content["brand"]["color"]))
+
+
+def _stylesheet(color: str) -> str:
+    """The PDF's CSS in the brand's colours: the same text for every proposal, so WeasyPrint keeps it parsed."""
+    return render_to_string(STYLESHEET, {"colors": _colors(color)})
+
+
+def _colors(color: str) -> dict:
+    return {"brand": color, "tint": _tint(color, 0.9), "soft": _tint(color, 0.75)}
+
+
+def warm_up() -> None:
+    """Load WeasyPrint, the PDF's stylesheet and its fonts in this process (a worker calls it as it starts), so
+    the first proposal it renders does not pay for them. Reads no database."""
+    from core import pdf
+
+    stylesheet = _stylesheet(brand()["color"])
+    pdf.render_pdf("<p>Bảng báo giá <strong>Đồng</strong> 1.000 ₫</p>", stylesheet=stylesheet)
 
 
 def _html(content: dict) -> str:
@@ -228,7 +255,6 @@ def _template_context(content: dict) -> dict:
     ]
     totals = content["totals"]
     money = {key: format_money(totals[key], currency) for key in ("subtotal", "discount", "net", "vat", "total")}
-    color = content["brand"]["color"]
     return {
         **content,
         "contents": _contents(content["proposal"]),
@@ -236,7 +262,6 @@ def _template_context(content: dict) -> dict:
         "lines": lines,
         "money": money,
         "discount_percent": _number(totals["discount_percent"]),
-        "colors": {"brand": color, "tint": _tint(color, 0.9), "soft": _tint(color, 0.75)},
     }
 
 

@@ -25,6 +25,7 @@ from clients.models import Client, Contact, Request
 from contracts.models import Contract, Stage
 from core.errors import ConflictError, DomainError, PermissionDeniedError, TransitionError
 from core.money import format_money
+from integrations.services import EventType, emit
 from proposals.models import (
     EDITABLE_STATUSES,
     LineItem,
@@ -266,9 +267,16 @@ def _line_create(proposal: Proposal, order: int, **values) -> LineItem:
     if unknown:
         raise PermissionDeniedError(_("These fields cannot be set here: %s") % ", ".join(sorted(unknown)))
     line = LineItem(proposal=proposal, order=order, **values)
-    line.full_clean(exclude=["proposal"])
+    _validate_line(line)
     line.save()
     return line
+
+
+def _validate_line(line: LineItem) -> None:
+    """The line's fields, checked by their validators. Its check constraints (quantity above 0, price not negative,
+    discount 0–100 %) are the same bounds as those validators: the database holds them on save, and checking them
+    here too would cost a query each."""
+    line.full_clean(exclude=["proposal"], validate_constraints=False)
 
 
 def _editable_for_lines(proposal: Proposal, actor: User, expected_revision: int | None) -> Proposal:
@@ -299,7 +307,7 @@ def line_update(*, line: LineItem, actor: User, expected_revision: int | None = 
     line = LineItem.objects.get(pk=line.pk, proposal=proposal)
     for field, value in values.items():
         setattr(line, field, value)
-    line.full_clean(exclude=["proposal"])
+    _validate_line(line)
     line.save()
     _recompute(proposal)
     return line
@@ -522,6 +530,7 @@ def proposal_send(*, proposal: Proposal, actor: User, recipient: Contact | None 
     proposal.token_nonce = secrets.token_hex(16)
     _save(proposal, "recipient", "status", "sent_at", "token_nonce")
     _log(proposal, ProposalEventKind.SENT, actor, recipient.email)
+    emit(EventType.PROPOSAL_SENT, proposal)
     from proposals.tasks import send_proposal_email_task
 
     proposal_id, nonce = proposal.pk, proposal.token_nonce
@@ -568,6 +577,7 @@ def proposal_accept(*, proposal: Proposal, full_name: str, ip: str | None, user_
         raise TransitionError(_("This proposal can no longer be accepted."))
     _decide(proposal, ProposalStatus.ACCEPTED, full_name, ip, user_agent)
     _log(proposal, ProposalEventKind.ACCEPTED, None, f"{full_name} · {_client_trace(ip, user_agent)}")
+    emit(EventType.PROPOSAL_ACCEPTED, proposal)
     _advance_deal(proposal)
     _tell_owner_answer(proposal, accepted=True)
     return proposal
@@ -586,6 +596,7 @@ def proposal_decline(*, proposal: Proposal, reason: str, ip: str | None, user_ag
     proposal.decline_reason = reason.strip()
     _decide(proposal, ProposalStatus.DECLINED, "", ip, user_agent)
     _log(proposal, ProposalEventKind.DECLINED, None, f"{reason.strip()} · {_client_trace(ip, user_agent)}")
+    emit(EventType.PROPOSAL_DECLINED, proposal)
     _tell_owner_answer(proposal, accepted=False)
     return proposal
 

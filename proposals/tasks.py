@@ -12,10 +12,14 @@ the mail server accepted the message: then the retry sends it again, as any mail
 """
 
 import hashlib
+import logging
 import smtplib
+import threading
+import time
 from datetime import date
 
 from celery import shared_task
+from celery.signals import worker_process_init
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import InterfaceError, OperationalError, transaction
@@ -31,6 +35,33 @@ TRANSIENT_NETWORK_ERRORS = (ConnectionError, TimeoutError)
 TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, *TRANSIENT_NETWORK_ERRORS, *TRANSIENT_DATABASE_ERRORS)
 EMAIL_TEMPLATES = "proposals/email"
 EMAIL_LANGUAGES = ("vi", "en")
+
+logger = logging.getLogger(__name__)
+
+
+# --- Warming the worker --------------------------------------------------------------------------------------
+# A worker loads WeasyPrint, the PDF's stylesheet and its fonts as it starts (a second or more), not in the first
+# proposal PDF it renders. ``worker_process_init`` comes in each process of a prefork pool once forked (Fontconfig
+# and Pango are not loaded in the parent, whose state would not survive the fork) and in a solo worker's process.
+# The warm-up runs beside it, in a thread: the pool gives a new process only a few seconds to report that it is up
+# (``worker_proc_alive_timeout``), and a task that comes meanwhile waits for the stylesheet being prepared.
+
+
+@worker_process_init.connect
+def warm_up_pdf_renderer(**kwargs) -> None:
+    threading.Thread(target=_warm_up_pdf, name="pdf-warm-up", daemon=True).start()
+
+
+def _warm_up_pdf() -> None:
+    from proposals.pdf import warm_up
+
+    started = time.monotonic()
+    try:
+        warm_up()
+    except Exception:  # the first PDF pays for it instead (and reports what fails)
+        logger.exception("Warming up the PDF renderer failed")
+    else:
+        logger.info("PDF renderer warmed up in %.2f s", time.monotonic() - started)
 
 
 @shared_task(

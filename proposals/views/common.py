@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
+from django_htmx.http import reswap, retarget
 
 from accounts.models import User
 from accounts.permissions import has_role, is_director
@@ -26,7 +27,7 @@ from proposals.forms import (
     SubmitForm,
     active_departments,
 )
-from proposals.models import FINAL_STATUSES, Proposal, ProposalStatus
+from proposals.models import FINAL_STATUSES, LineItem, Proposal, ProposalStatus
 from proposals.totals import amount_in_words
 
 CREATORS = ("account_manager", "sales", "director", "admin")
@@ -197,6 +198,30 @@ def editor_response(request: HttpRequest, pk: int, *, status: int = 200, **forms
         "oob": True,
     }
     return render(request, "proposals/_editor_update.html", context, status=status)
+
+
+def line_saved_response(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
+    """After a line is saved in place: htmx gets only that line's row, with the totals, status panel, what-changed
+    panel and the new revision out of band (re-rendering every row would take time in proportion to the lines);
+    a plain form goes back to the page. Only for a user the service has just let change the proposal."""
+    proposal = visible_proposal_or_404(request.user, pk)
+    if not request.htmx:
+        return redirect(detail_url(proposal, "lines"))
+    try:
+        line = selectors.proposal_line(proposal, line_id)
+    except LineItem.DoesNotExist:  # removed by someone else since: the lines as they are now
+        return editor_response(request, pk)
+    context = {
+        "proposal": proposal,
+        "line": line,
+        "can_edit": proposal.is_editable,
+        **totals_context(proposal),
+        **actions_context(request, proposal, manage=True),
+        "changes": _changes(request.user, proposal),
+        "oob": True,
+    }
+    response = render(request, "proposals/_line_saved.html", context)
+    return retarget(reswap(response, "outerHTML"), f"#line-{line_id}")
 
 
 def conflict_response(request: HttpRequest, pk: int, error: ConflictError) -> HttpResponse:

@@ -20,6 +20,7 @@ from proposals.views.common import (
     detail_url,
     editable_proposal_or_404,
     editor_response,
+    line_saved_response,
     lines_context,
     render_page,
     visible_proposal_or_404,
@@ -130,7 +131,7 @@ def line_update(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except (DomainError, ValidationError) as error:
         return _refused(request, proposal.pk, form, error, edit_line=line.pk, edit_form=form)
-    return editor_response(request, proposal.pk)
+    return line_saved_response(request, proposal.pk, line.pk)
 
 
 @login_required

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from core.pdf import LOCAL_ORIGIN, RefusedURL, local_path, render_pdf
+from core import pdf as core_pdf
+from core.pdf import LOCAL_ORIGIN, LocalFilesFetcher, RefusedURL, local_path, prepared_stylesheet, render_pdf
 from tests.conftest import require
 
 FONT = "vendor/be-vietnam-pro/ttf/BeVietnamPro-Regular.ttf"
@@ -102,3 +103,35 @@ def test_refused_resources_are_left_out_and_the_pdf_still_renders(caplog):
 
     assert "Sữa Việt Nam" in pdf_tool("pdftotext", pdf)
     assert caplog.text.count("RefusedURL") == 2
+
+
+def test_a_stylesheet_given_apart_is_parsed_once_and_its_fonts_serve_every_pdf(monkeypatch):
+    fetched: list[str] = []
+    original = LocalFilesFetcher.fetch
+
+    def recording_fetch(fetcher, url, headers=None):
+        fetched.append(url)
+        return original(fetcher, url, headers)
+
+    monkeypatch.setattr(LocalFilesFetcher, "fetch", recording_fetch)
+    stylesheet = f"""/* kept apart */ @font-face {{ font-family: Kept; src: url("/static/{FONT}"); }}
+    body {{ font-family: Kept; }}"""
+
+    first = render_pdf(f"<p>{VIETNAMESE}</p>", stylesheet=stylesheet)
+    second = render_pdf(f"<p>{VIETNAMESE} · 2</p>", stylesheet=stylesheet)
+
+    assert fetched == [f"{LOCAL_ORIGIN}static/{FONT}"]  # the font is read once, for the first PDF
+    assert VIETNAMESE in pdf_tool("pdftotext", first) and f"{VIETNAMESE} · 2" in pdf_tool("pdftotext", second)
+    for pdf in (first, second):
+        fonts = pdf_tool("pdffonts", pdf)
+        assert "+Kept " in fonts and "DejaVu" not in fonts
+
+
+def test_a_kept_stylesheet_is_prepared_again_after_an_hour(monkeypatch):
+    stylesheet = "/* prepared again */ body { color: #111; }"
+    kept = prepared_stylesheet(stylesheet)
+    assert prepared_stylesheet(stylesheet) is kept
+
+    monkeypatch.setattr(core_pdf, "STYLESHEET_MAX_AGE", 0)
+
+    assert prepared_stylesheet(stylesheet) is not kept

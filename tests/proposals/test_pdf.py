@@ -120,13 +120,11 @@ def test_a_200_line_proposal_runs_over_many_pages_with_the_table_header_on_each(
 
 def test_a_row_is_never_split_across_two_pages(am):
     """Each line's row is laid out on one page only (the header row is repeated, the body rows are not split)."""
-    from weasyprint import HTML
     from weasyprint.formatting_structure.boxes import TableRowGroupBox
 
     proposal = proposal_for(am, line_count=70, language="vi")
-    html = pdf.render_proposal_html(proposal)
 
-    document = HTML(string=html, base_url=core_pdf.LOCAL_ORIGIN, url_fetcher=core_pdf.LocalFilesFetcher()).render()
+    document = pdf.render_proposal_document(proposal)
     pages_of_row: dict[int, list[int]] = {}
     headers_on = []
     for number, page in enumerate(document.pages, start=1):
@@ -314,7 +312,7 @@ def test_a_rendering_error_is_kept_on_the_proposal_and_asking_again_retries(
 ):
     proposal = proposal_for(am, line_count=1)
 
-    def broken(html):
+    def broken(html, **options):
         raise ValueError("the font is unreadable")
 
     monkeypatch.setattr(core_pdf, "render_pdf", broken)

@@ -2,6 +2,7 @@
 revisions, approval, sending, versions and what changed, the PDF download; who may see and change what; query
 counts that do not grow with rows."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -429,6 +430,56 @@ def test_editing_a_line_in_place_opens_its_form_then_saves_and_recomputes(client
     assert 'data-testid="line-edit-form"' not in saved.content.decode()
 
 
+def test_saving_a_line_answers_with_its_row_and_the_totals_out_of_band(client, am):
+    proposal = draft(am, line("Key visual", price="10000000"), line("TVC", price="20000000"), line("Social"))
+    tvc = proposal.lines.get(description="TVC")
+    signed_in(client, am)
+
+    saved = client.post(f"/proposals/lines/{tvc.pk}/", line_data(proposal, description="TVC 15s"), **HTMX)
+
+    html = saved.content.decode()
+    assert saved.status_code == 200
+    assert (saved["HX-Retarget"], saved["HX-Reswap"]) == (f"#line-{tvc.pk}", "outerHTML")
+    assert html.lstrip().startswith(f'<tr id="line-{tvc.pk}" data-testid="line">')
+    assert '<td class="line-number">2</td>' in html and "TVC 15s" in html
+    assert "Key visual" not in html and "Social" not in html  # the other rows are left as they are
+    revision = fresh(proposal).revision
+    assert 'id="proposal-totals" aria-labelledby="totals-heading" data-testid="totals" hx-swap-oob="true"' in html
+    assert f'value="{revision}" hx-swap-oob="outerHTML:#proposal-lines input[name=\'expected_revision\']"' in html
+    assert f'value="{revision}" id="header-revision" hx-swap-oob="true"' in html
+    assert '<div id="editor-message" hx-swap-oob="true"></div>' in html
+
+
+def test_saving_a_line_without_htmx_comes_back_to_the_page(client, am):
+    proposal = draft(am, line("Key visual", price="10000000"))
+    visual = proposal.lines.get()
+    signed_in(client, am)
+
+    response = client.post(f"/proposals/lines/{visual.pk}/", line_data(proposal, description="Key visual v2"))
+
+    assert response.status_code == 302 and response["Location"] == f"{url(proposal)}#lines"
+    assert fresh(proposal).lines.get().description == "Key visual v2"
+
+
+def test_saving_a_line_takes_as_many_queries_for_20_lines_as_for_2(client, am, django_assert_num_queries):
+    signed_in(client, am)
+
+    def save_a_line(line_count: int):
+        proposal = draft(am, *[line(f"Line {index}", price="1000000") for index in range(line_count)])
+        target = proposal.lines.all()[line_count // 2]
+        data = line_data(proposal, description="Changed", unit_price="2000000")
+        # session and user; the line with its department; the proposal with its links; may the user change it;
+        # in the service (savepoint, release): may the user change it, the proposal locked, the line, its update,
+        # the lines for the totals, the totals' update; the proposal again; the lines' order; the line with its
+        # department; unread count (context processor); the send form's recipients (choices, and whether any)
+        with django_assert_num_queries(19):
+            response = client.post(f"/proposals/lines/{target.pk}/", data, **HTMX)
+        assert response.status_code == 200
+
+    save_a_line(2)
+    save_a_line(20)
+
+
 def test_removing_a_line_recomputes_the_totals(client, am):
     proposal = draft(am, line("Key visual", price="10000000"), line("TVC", price="20000000"))
     signed_in(client, am)
@@ -707,7 +758,8 @@ def test_sending_shows_the_link_and_the_recipient(client, am, django_capture_on_
     proposal = fresh(proposal)
     assert (proposal.status, proposal.recipient) == ("sent", contact)
     page = client.get(url(proposal)).content.decode()
-    assert services.public_url(proposal) in page
+    token = re.search(r"/p/([^/\"]+)/", page).group(1)
+    assert services.proposal_for_token(token) == proposal  # the page shows a signed link to this proposal
     assert "hoa@bavi.vn" in page and "Not yet" in page  # not viewed yet
     assert "Send again (new link)" in page
 
