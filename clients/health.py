@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import connections
 from django.db.models import (
     Case,
     Count,
@@ -96,6 +97,40 @@ def annotate_health(clients: QuerySet, now=None) -> QuerySet:
         clients = clients.annotate(**rule.annotations(now))
         penalty = penalty + rule.penalty()
     return clients.annotate(health_score=Greatest(Value(100) - penalty, Value(0)))
+
+
+def least_healthy(clients: QuerySet, *, limit: int, below: int = AT_RISK_BELOW, now=None) -> tuple[list, int]:
+    """The clients scoring under ``below``, the least healthy first (then by name), at most ``limit`` of them, and
+    how many there are, in one query. Each client's score is computed once, in a derived table: filtering, ordering
+    and counting on the annotation itself would compute it up to three times per client. The clients come back
+    with ``health_score`` and their owner's name only (``client.owner.full_name``), ready for a list."""
+    from accounts.models import User
+
+    columns = {
+        "scored_id": F("pk"),
+        "scored_name": F("name"),
+        "scored_owner": F("owner_id"),
+        "scored_owner_name": F("owner__full_name"),
+        "score": F("health_score"),
+    }
+    scored = annotate_health(clients.order_by(), now).annotate(**columns).values_list(*columns)
+    sql, params = scored.query.sql_with_params()
+    connection = connections[clients.db]
+    # PostgreSQL would push the filter into the derived table (and compute the score twice): OFFSET 0 stops it.
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT scored_id, scored_name, scored_owner, scored_owner_name, score, COUNT(*) OVER () "  # noqa: S608
+            f"FROM ({sql}{fence}) scored WHERE score < %s ORDER BY score, scored_name, scored_id LIMIT %s",
+            [*params, below, limit],
+        )
+        rows = cursor.fetchall()
+    page = []
+    for pk, name, owner_id, owner_name, score, _total in rows:
+        client = clients.model(pk=pk, name=name, owner=User(pk=owner_id, full_name=owner_name))
+        client.health_score = score
+        page.append(client)
+    return page, (rows[0][-1] if rows else 0)
 
 
 def health_factors(client, now=None) -> list[Factor]:

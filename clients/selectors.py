@@ -8,11 +8,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from clients import search
-from clients.health import AT_RISK_BELOW, annotate_health
+from clients.health import annotate_health, least_healthy
 from clients.models import (
     OPEN_REQUEST_STATUSES,
     Activity,
     Client,
+    ClientStatus,
     Contact,
     Handover,
     Partner,
@@ -169,13 +170,13 @@ def my_day(*, user: User, now=None) -> dict:
         .order_by("next_step_due", "pk")
     )
     mine = Request.objects.visible_to(user).filter(owner=user).select_related("client")
-    at_risk = client_list(user=user, ordering="health").filter(owner=user, health_score__lt=AT_RISK_BELOW)
+    at_risk, _count = least_healthy(client_list(user=user).filter(owner=user), limit=10)
     handovers = Handover.objects.open().filter(assignee=user).select_related("request__client", "department")
     return {
         "next_steps": next_steps[:20],
         "breached_requests": mine.breached(now).filter(status__in=OPEN_REQUEST_STATUSES).order_by("sla_due_at")[:20],
         "near_sla_requests": mine.near_sla(now).order_by("sla_due_at")[:20],
-        "at_risk_clients": at_risk[:10],
+        "at_risk_clients": at_risk,
         "my_handovers": handovers.order_by("due_date")[:20],
         "today": today,
     }
@@ -228,5 +229,8 @@ def agency_request_summary(*, user: User, now=None) -> dict:
         "open": open_requests.count(),
         "breached": list(open_requests.breached(now).select_related("client", "owner").order_by("sla_due_at")[:8]),
         "breached_count": open_requests.breached(now).count(),
-        "at_risk_clients": list(client_list(user=user, ordering="health").filter(health_score__lt=AT_RISK_BELOW)[:8]),
+        # Active accounts, as the at-risk sweep (clients.tasks) and the KPI dashboards count them.
+        "at_risk_clients": least_healthy(
+            client_list(user=user).filter(status__in=[ClientStatus.ACTIVE, ClientStatus.AT_RISK]), limit=8
+        )[0],
     }

@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.db.models import (
     Avg,
+    BooleanField,
+    Case,
     Count,
     DecimalField,
     DurationField,
@@ -24,6 +26,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Least
 
@@ -43,6 +46,7 @@ from contracts.models import (
 )
 from core.money import Currency
 
+from . import cache as kpi_cache
 from .models import KpiTarget, Metric, ScopeKind
 from .periods import Period
 
@@ -80,6 +84,15 @@ class Scope:
         if self.kind == ScopeKind.TEAM:
             return str(self.team)
         return str(ScopeKind.AGENCY.label)
+
+    @property
+    def key(self) -> str:
+        """'agency', 'team:3' or 'user:12'."""
+        if self.kind == ScopeKind.USER:
+            return f"user:{self.user.pk}"
+        if self.kind == ScopeKind.TEAM:
+            return f"team:{self.team.pk}"
+        return str(ScopeKind.AGENCY)
 
     def owned(self, owner_path: str) -> Q:
         """Rows whose owner (at ``owner_path``) is in this scope."""
@@ -222,10 +235,17 @@ def pipeline_coverage(scope: Scope, period: Period) -> Figure:
     return Figure(Metric.PIPELINE_COVERAGE, coverage)
 
 
+# A contract recorded before it was signed: one entered in Accord after its signature (an import, a deal closed
+# elsewhere) has no time to close to measure, and would count negative days.
+TIMED = Q(created_at__lte=F("signed_at"))
+DAYS_TO_CLOSE = ExpressionWrapper(F("signed_at") - F("created_at"), output_field=DurationField())
+
+
 def average_days_to_close(scope: Scope, period: Period) -> Figure:
-    """Average days from a deal's creation to its signature, over the contracts signed in the period."""
-    duration = ExpressionWrapper(F("signed_at") - F("created_at"), output_field=DurationField())
-    average = signed_contracts(scope, period).aggregate(average=Avg(duration))["average"]
+    """Average days from a deal's creation to its signature, over the contracts signed in the period that were
+    recorded before they were signed (``TIMED``)."""
+    timed = signed_contracts(scope, period).filter(TIMED)
+    average = timed.aggregate(average=Avg(DAYS_TO_CLOSE))["average"]
     days = None if average is None else Decimal(average.total_seconds() / 86400).quantize(Decimal("0.1"))
     return Figure(Metric.AVERAGE_DAYS_TO_CLOSE, value=days)
 
@@ -290,26 +310,82 @@ def gross_margin(scope: Scope, period: Period) -> Figure:
     )
 
 
+def _may_owe_on(scope: Scope, day: date) -> QuerySet[Invoice]:
+    """Invoices issued by ``day`` that may still have been owed at its end: open ones, and paid ones settled after
+    it (void and written-off invoices excluded; one paid in full by then owes nothing on it). The open invoices'
+    partial index and the paid_on index serve it."""
+    paid_after = Q(paid_on__gt=day) | Q(paid_on__isnull=True)
+    may_owe = Q(status__in=OPEN_STATUSES) | Q(status=InvoiceStatus.PAID) & paid_after
+    return Invoice.objects.filter(may_owe, scope.owned("contract__owner"), issue_date__lte=day)
+
+
 def receivables_on(scope: Scope, day: date) -> QuerySet[Invoice]:
     """Invoices issued by ``day`` with something still owed at the end of that day (payments after it not
-    counted), annotated ``owed``; void and written-off invoices excluded."""
-    paid = (
-        Payment.objects.filter(invoice=OuterRef("pk"), received_on__lte=day)
+    counted), annotated ``owed``; void and written-off invoices excluded. The records behind the figures, which
+    ``owed_totals`` sums the same way without a look-up per invoice.
+
+    What an invoice owed at the end of ``day`` is its gross less what was paid by then: gross − paid_amount (every
+    payment so far) + the payments received after the day: a look-up only for invoices with a payment, and one
+    that finds nothing for most of them."""
+    paid_later = (
+        Payment.objects.filter(invoice=OuterRef("pk"), received_on__gt=day)
         .order_by()
         .values("invoice")
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    owed = ExpressionWrapper(F("gross_amount") - Coalesce(Subquery(paid, output_field=MONEY), ZERO), output_field=MONEY)
-    # An invoice paid in full by ``day`` owes nothing on it: left out before its payments are summed (equivalent,
-    # and the open invoices' partial index and the paid_on index can serve the query).
-    paid_after = Q(paid_on__gt=day) | Q(paid_on__isnull=True)
-    may_owe = Q(status__in=OPEN_STATUSES) | Q(status=InvoiceStatus.PAID) & paid_after
-    return (
-        Invoice.objects.filter(may_owe, scope.owned("contract__owner"), issue_date__lte=day)
-        .annotate(owed=owed)
-        .filter(owed__gt=0)
+    unpaid = ExpressionWrapper(F("gross_amount") - F("paid_amount"), output_field=MONEY)
+    owed = Case(
+        # Nothing paid yet (most open invoices): no payment to look up.
+        When(paid_amount=0, then=F("gross_amount")),
+        default=unpaid + Coalesce(Subquery(paid_later, output_field=MONEY), ZERO),
+        output_field=MONEY,
     )
+    return _may_owe_on(scope, day).annotate(owed=owed).filter(owed__gt=0)
+
+
+@dataclass(frozen=True)
+class Owed:
+    owner: int
+    currency: str
+    past_due: bool  # due before the day
+    amount: Decimal
+
+
+def owed_totals(scope: Scope, day: date) -> list[Owed]:
+    """What ``receivables_on`` owes, summed per owner, currency and whether it was past due on ``day``, in one
+    query that looks up no payment per invoice: Σ (gross − paid_amount) of the invoices that may owe, plus the
+    payments received after the day on them. Nothing is ever overpaid, so an invoice that owed nothing adds 0 and
+    the totals equal the records' sums."""
+    invoices = _may_owe_on(scope, day).order_by()
+    unpaid = invoices.values(
+        grouped_owner=F("contract__owner"),
+        grouped_currency=F("currency"),
+        past_due=ExpressionWrapper(Q(due_date__lt=day), output_field=BooleanField()),
+    ).annotate(total=Sum(ExpressionWrapper(F("gross_amount") - F("paid_amount"), output_field=MONEY)))
+    paid_later = (
+        Payment.objects.filter(received_on__gt=day, invoice__in=invoices.values("pk"))
+        .order_by()
+        .values(
+            grouped_owner=F("invoice__contract__owner"),
+            grouped_currency=F("invoice__currency"),
+            past_due=ExpressionWrapper(Q(invoice__due_date__lt=day), output_field=BooleanField()),
+        )
+        .annotate(total=Sum("amount"))
+    )
+    totals: dict[tuple, Decimal] = {}
+    for row in unpaid.union(paid_later, all=True):
+        key = (row["grouped_owner"], row["grouped_currency"], bool(row["past_due"]))
+        totals[key] = totals.get(key, Decimal("0")) + Decimal(row["total"])
+    return [Owed(*key, amount) for key, amount in sorted(totals.items())]
+
+
+def _owed_per_currency(scope: Scope, day: date, *, past_due_only: bool) -> dict[str, Decimal]:
+    amounts: dict[str, Decimal] = {}
+    for row in owed_totals(scope, day):
+        if row.past_due or not past_due_only:
+            amounts[row.currency] = amounts.get(row.currency, Decimal("0")) + row.amount
+    return {currency: amount for currency, amount in sorted(amounts.items()) if amount}
 
 
 def overdue_receivable_records(scope: Scope, period: Period) -> QuerySet[Invoice]:
@@ -318,14 +394,12 @@ def overdue_receivable_records(scope: Scope, period: Period) -> QuerySet[Invoice
 
 def overdue_receivables(scope: Scope, period: Period) -> Figure:
     """Σ outstanding gross past due on the period's last day."""
-    return Figure(
-        Metric.OVERDUE_RECEIVABLES, _per_currency(overdue_receivable_records(scope, period), "currency", "owed")
-    )
+    return Figure(Metric.OVERDUE_RECEIVABLES, _owed_per_currency(scope, period.end, past_due_only=True))
 
 
 def dso(scope: Scope, period: Period) -> Figure:
     """Days sales outstanding per currency: outstanding gross on the last day ÷ gross issued in the period × days."""
-    outstanding = _per_currency(receivables_on(scope, period.end), "currency", "owed")
+    outstanding = _owed_per_currency(scope, period.end, past_due_only=False)
     issued = _per_currency(invoices_issued(scope, period), "currency", "gross_amount")
     return Figure(
         Metric.DSO,
@@ -423,5 +497,23 @@ METRICS: dict[str, MetricDefinition] = {
 }
 
 
-def compute(metric: str, scope: Scope, period: Period) -> Figure:
-    return METRICS[Metric(metric)].compute(scope, period)
+# The metrics that add up every open invoice, a period's payments or two years of invoices: read from the cache
+# while no contract or invoice changes (``kpis.cache``); the others are one indexed query.
+CACHED_METRICS = frozenset(
+    {
+        Metric.CASH_COLLECTED,
+        Metric.OVERDUE_RECEIVABLES,
+        Metric.DSO,
+        Metric.NET_REVENUE_RETENTION,
+        Metric.GROSS_REVENUE_RETENTION,
+    }
+)
+
+
+def compute(metric: str, scope: Scope, period: Period, *, revision_now: str | None = None) -> Figure:
+    """The metric's actual for ``scope`` and ``period`` (``revision_now``: the data's revision if already read)."""
+    definition = METRICS[Metric(metric)]
+    if metric not in CACHED_METRICS:
+        return definition.compute(scope, period)
+    parts = (str(metric), scope.key, period)
+    return kpi_cache.cached("metric", parts, lambda: definition.compute(scope, period), revision_now=revision_now)

@@ -18,7 +18,8 @@ from accounts.models import Role, Team, User
 from accounts.permissions import has_role, sees_everything
 from core.money import format_money
 
-from .metrics import METRICS, Figure, Scope, compute
+from . import cache as kpi_cache
+from .metrics import CACHED_METRICS, METRICS, Figure, Scope, compute
 from .models import KpiTarget, Metric, ScopeKind
 from .periods import Period
 from .selectors.board import VALUE_METRICS, Cell, make_cell
@@ -167,9 +168,11 @@ def scorecard(scope: Scope, period: Period, metrics: tuple[str, ...] = tuple(Met
     by_metric: dict[str, list[KpiTarget]] = {}
     for target in targets_of(scope, period):
         by_metric.setdefault(target.metric, []).append(target)
+    # The metrics read from the cache share one look-up of the data's revision.
+    revision_now = kpi_cache.revision() if CACHED_METRICS.intersection(metrics) else None
     lines = []
     for metric in metrics:
-        figure = compute(metric, scope, period)
+        figure = compute(metric, scope, period, revision_now=revision_now)
         targets = by_metric.get(metric, [])
         values = {target.currency: target.value for target in targets}
         lines.append(Line(metric, figure, figure_cells(metric, figure, values), targets))

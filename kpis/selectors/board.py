@@ -14,13 +14,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
-    BooleanField,
     Count,
     DateTimeField,
-    DurationField,
     Exists,
-    ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
@@ -31,9 +27,12 @@ from django.utils import timezone
 
 from accounts.models import Role, Team, User
 from contracts.models import Contract, ContractKind, Stage
+from kpis import cache as kpi_cache
 from kpis import metrics
 from kpis.currency import Converter
 from kpis.metrics import (
+    DAYS_TO_CLOSE,
+    TIMED,
     WEIGHTED,
     ZERO,
     Figure,
@@ -44,15 +43,14 @@ from kpis.metrics import (
     invoices_issued,
     lost_contracts,
     open_pipeline,
+    owed_totals,
     payments_received,
-    receivables_on,
     signed_contracts,
 )
 from kpis.models import KpiTarget, Metric, ScopeKind
 from kpis.periods import Period
 
 TREND_PERIODS = 12
-TO_CLOSE = ExpressionWrapper(F("signed_at") - F("created_at"), output_field=DurationField())
 RENEWED = Q(stage=Stage.RENEWED) | Q(successor__signed_at__isnull=False)
 # The headline figures, in the order the dashboards show them.
 HEADLINE_METRICS = (
@@ -136,6 +134,10 @@ class Members:
             return {person.id for person in self.people if person.team_id == scope.team.pk}
         return None
 
+    def teams_key(self) -> str:
+        """Who is in which team: a team's figures are its members', so a move makes other figures."""
+        return ",".join(f"{person.id}:{person.team_id}" for person in sorted(self.people, key=lambda p: p.id))
+
     def account_managers(self) -> list[Person]:
         return [person for person in self.people if person.role == Role.ACCOUNT_MANAGER and person.is_active]
 
@@ -174,6 +176,8 @@ class Board:
     targets: list[dict] = field(default_factory=list)
     retention: dict[str, tuple[Decimal, Decimal, Decimal]] | None = None
     retention_scope: Scope | None = None  # retention needs its own queries: computed for one scope only
+    revision: str = ""  # the data's revision the facts were read at (kpis.cache)
+    _signed_by_period: dict[date, dict[Key, Decimal]] | None = field(default=None, repr=False)
 
     # --- Figures ------------------------------------------------------------------------------------------
 
@@ -187,10 +191,16 @@ class Board:
 
     def signed_amounts(self, scope: Scope, start: date | None = None) -> dict[str, Decimal]:
         owners, start = self._owners(scope), start or self.period.start
-        rows = {
-            (owner, currency): amount for (owner, currency, begins), amount in self.signed.items() if begins == start
-        }
-        return _sum(rows, owners)
+        return _sum(self._signed_in(start), owners)
+
+    def _signed_in(self, start: date) -> dict[Key, Decimal]:
+        """The signed rows of the period starting on ``start``, grouped once (a leaderboard asks for every
+        account manager's twelve periods)."""
+        if self._signed_by_period is None:
+            self._signed_by_period = {}
+            for (owner, currency, begins), amount in self.signed.items():
+                self._signed_by_period.setdefault(begins, {})[(owner, currency)] = amount
+        return self._signed_by_period.get(start, {})
 
     def trend_amounts(self, scope: Scope) -> list[dict[str, Decimal]]:
         """Signed revenue per currency in each of the trend's periods, oldest first."""
@@ -321,30 +331,63 @@ class Board:
         }
 
 
+# The board's facts that come from contracts, invoices and payments: cached together (``kpis.cache``).
+CACHED_FACTS = (
+    "signed",
+    "upsell",
+    "won",
+    "to_close",
+    "lost",
+    "ending",
+    "renewed",
+    "weighted",
+    "invoiced_net",
+    "invoiced_gross",
+    "cash",
+    "new_clients",
+    "outstanding",
+    "overdue",
+    "retention",
+)
+
+
 def build_board(
     base: Scope, period: Period, *, with_retention: bool = True, retention_scope: Scope | None = None
 ) -> Board:
-    """Every grouped fact a dashboard needs for ``base`` and ``period``: eleven queries whatever the number of
-    owners, teams and rows, and one more for net and gross revenue retention of ``retention_scope`` (the base
-    unless given)."""
+    """Every grouped fact a dashboard needs for ``base`` and ``period``. The facts from contracts, invoices and
+    payments come from the cache while neither changes (``kpis.cache``: one query for the revision), else from
+    nine grouped queries and one more for net and gross revenue retention of ``retention_scope`` (the base unless
+    given); the people, the costs and the targets are read live. As many queries whatever the number of owners,
+    teams and rows: 4 from the cache, 13 otherwise."""
     trend, span = trend_span(period)
     board = Board(base=base, period=period, trend=trend, members=Members.load())
+    if with_retention:
+        board.retention_scope = retention_scope or base
+    board.revision = kpi_cache.revision()
+    key = (base.key, period, board.retention_scope and board.retention_scope.key, board.members.teams_key())
+    facts = kpi_cache.cached("board", key, lambda: _load_facts(board, span), revision_now=board.revision)
+    for name, value in facts.items():
+        setattr(board, name, value)
+    board.costs = _amounts(costs_incurred(base, period), "contract__owner", "contract__currency", "amount")
+    board.targets = list(
+        KpiTarget.objects.for_period(period).values("metric", "scope", "user_id", "team_id", "currency", "value")
+    )
+    return board
+
+
+def _load_facts(board: Board, span: Period) -> dict:
+    base, period = board.base, board.period
     _load_signed(board, span)
     board.lost = _counts(lost_contracts(base, period), "owner")
     _load_endings(board)
     board.weighted = _amounts(open_pipeline(base), "owner", "currency", WEIGHTED)
     _load_invoiced(board)
     board.cash = _amounts(payments_received(base, period), "invoice__contract__owner", "invoice__currency", "amount")
-    board.costs = _amounts(costs_incurred(base, period), "contract__owner", "contract__currency", "amount")
     board.new_clients = _counts(first_contracts(base, period), "owner")
     _load_receivables(board)
-    board.targets = list(
-        KpiTarget.objects.for_period(period).values("metric", "scope", "user_id", "team_id", "currency", "value")
-    )
-    if with_retention:
-        board.retention_scope = retention_scope or base
+    if board.retention_scope is not None:
         board.retention = _retention(board.retention_scope, period)
-    return board
+    return {name: getattr(board, name) for name in CACHED_FACTS}
 
 
 def _amounts(rows: QuerySet, owner: str, currency: str, amount) -> dict[Key, Decimal]:
@@ -379,7 +422,8 @@ def _load_signed(board: Board, span: Period) -> None:
             won=Count("pk"),
             upsells=Count("pk", filter=Q(kind=ContractKind.UPSELL)),
             upsell=Coalesce(Sum("value", filter=Q(kind=ContractKind.UPSELL)), ZERO),
-            to_close=Sum(TO_CLOSE),
+            to_close=Sum(DAYS_TO_CLOSE, filter=TIMED),
+            timed=Count("pk", filter=TIMED),
         )
     )
     for row in rows:
@@ -393,7 +437,7 @@ def _load_signed(board: Board, span: Period) -> None:
         if row["upsells"]:
             board.upsell[(owner, row["currency"])] = row["upsell"]
         duration, count = board.to_close.get(owner, (timedelta(0), 0))
-        board.to_close[owner] = (duration + (row["to_close"] or timedelta(0)), count + row["won"])
+        board.to_close[owner] = (duration + (row["to_close"] or timedelta(0)), count + row["timed"])
 
 
 def _load_endings(board: Board) -> None:
@@ -426,21 +470,13 @@ def _load_invoiced(board: Board) -> None:
 
 
 def _load_receivables(board: Board) -> None:
-    """What was owed at the end of the period's last day, and what of it was past due: grouped by whether the
-    invoice was past due, so each invoice's payments are summed once."""
-    end = board.period.end
-    late = ExpressionWrapper(Q(due_date__lt=end), output_field=BooleanField())
-    rows = (
-        receivables_on(board.base, end)
-        .order_by()
-        .values("contract__owner", "currency", late=late)
-        .annotate(total=Coalesce(Sum("owed"), ZERO))
-    )
-    for row in rows:
-        key = (row["contract__owner"], row["currency"])
-        board.outstanding[key] = board.outstanding.get(key, Decimal("0")) + row["total"]
-        if row["late"]:
-            board.overdue[key] = row["total"]
+    """What was owed at the end of the period's last day, and what of it was past due (``metrics.owed_totals``:
+    one query, no look-up per invoice)."""
+    for row in owed_totals(board.base, board.period.end):
+        key = (row.owner, row.currency)
+        board.outstanding[key] = board.outstanding.get(key, Decimal("0")) + row.amount
+        if row.past_due:
+            board.overdue[key] = board.overdue.get(key, Decimal("0")) + row.amount
 
 
 # --- Attainment ---------------------------------------------------------------------------------------------

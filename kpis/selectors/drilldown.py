@@ -3,11 +3,13 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models import Avg, Case, Count, DurationField, QuerySet, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from kpis.metrics import (
+    DAYS_TO_CLOSE,
+    TIMED,
     WEIGHTED,
     ZERO,
     Figure,
@@ -70,7 +72,6 @@ ORDERINGS = {
 }
 # Every metric has its records except revenue retention (a per-client comparison of two years of invoices).
 DRILLDOWN_METRICS = frozenset(Metric) - {Metric.NET_REVENUE_RETENTION, Metric.GROSS_REVENUE_RETENTION}
-DAYS_TO_CLOSE = ExpressionWrapper(F("signed_at") - F("created_at"), output_field=DurationField())
 
 
 def drilldown_sections(metric: str, scope: Scope, period: Period, *, stage: str = "", close: str = "") -> list[Section]:
@@ -128,14 +129,16 @@ def drilldown_sections(metric: str, scope: Scope, period: Period, *, stage: str 
         ]
     if metric == Metric.AVERAGE_DAYS_TO_CLOSE:
         signed.amount = None
-        signed.records = signed.records.annotate(days_to_close=DAYS_TO_CLOSE)
+        # None for a contract recorded after its signature: it has no time to close (``metrics.TIMED``).
+        timed = Case(When(TIMED, then=DAYS_TO_CLOSE), default=None, output_field=DurationField())
+        signed.records = signed.records.annotate(days_to_close=timed)
         return [signed]
     raise KeyError(metric)
 
 
 def average_days_to_close_of(section: Section) -> Decimal | None:
     """The average of the listed contracts' days to close, as ``metrics.average_days_to_close`` computes it."""
-    average = section.records.order_by().aggregate(average=Avg(DAYS_TO_CLOSE))["average"]
+    average = section.records.order_by().filter(TIMED).aggregate(average=Avg(DAYS_TO_CLOSE))["average"]
     return None if average is None else Decimal(average.total_seconds() / 86400).quantize(Decimal("0.1"))
 
 

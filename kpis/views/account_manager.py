@@ -81,8 +81,10 @@ def account_manager_context(request: HttpRequest, subject: User) -> dict:
     board = selectors.build_board(team or mine, period, retention_scope=mine)
     own = headline(board, mine, currencies, viewer)
     team_items = headline(board, team, currencies, viewer, metrics=_team_metrics()) if team else []
-    lists = lists_view(viewer, owner=subject)
-    overdue, overdue_total, overdue_totals = selectors.overdue_invoices(user=viewer, owner=subject)
+    lists = lists_view(viewer, owner=subject, revision_now=board.revision)
+    overdue, overdue_total, overdue_totals = selectors.overdue_invoices(
+        user=viewer, owner=subject, revision_now=board.revision
+    )
     trend = trend_charts(board, mine, currencies)
     overdue_table = Table(
         "overdue",

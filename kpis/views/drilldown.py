@@ -6,9 +6,10 @@ A scope one may not open is a 404.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -242,6 +243,27 @@ def records_table(drilldown: Drilldown) -> Table:
     return table
 
 
+class SectionPaginator(Paginator):
+    """A section's pages in two queries: its count is the totals' (counted already), and a page's rows are found
+    by id first, then read with their client and owner: ordering tens of thousands of joined rows to keep fifty
+    costs far more than ordering their ids."""
+
+    def __init__(self, section: Section, count: int, per_page: int):
+        super().__init__(section.listed(), per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page])
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
+        return self._get_page([rows[pk] for pk in ids], number, self)
+
+
 @login_required
 def drilldown(request: HttpRequest) -> HttpResponse:
     found = drilldown_from(request)
@@ -251,7 +273,7 @@ def drilldown(request: HttpRequest) -> HttpResponse:
     sections = []
     for section, totals in zip(found.sections, found.totals, strict=True):
         param = f"page-{section.key}"
-        page = Paginator(section.listed(), PAGE_SIZE).get_page(request.GET.get(param))
+        page = SectionPaginator(section, totals["count"], PAGE_SIZE).get_page(request.GET.get(param))
         sections.append(
             {
                 "section": section,

@@ -4,6 +4,7 @@ managers), each against its target where it has one, linking to the dashboard. R
 from django.urls import reverse
 
 from accounts.models import Role
+from kpis import cache as kpi_cache
 from kpis import metrics
 from kpis.metrics import Scope
 from kpis.models import KpiTarget, Metric
@@ -17,8 +18,18 @@ HOME_METRICS = (Metric.SIGNED_REVENUE, Metric.CASH_COLLECTED, Metric.PIPELINE_WE
 HOME_ROLES = (Role.DIRECTOR, Role.ADMIN, Role.ACCOUNT_MANAGER)
 
 
+def home_figures(scope: Scope, period) -> dict[str, metrics.Figure]:
+    """The four figures, from the cache while no contract or invoice changes (``kpis.cache``)."""
+    return kpi_cache.cached(
+        "home",
+        (scope.key, period),
+        lambda: {metric: metrics.METRICS[metric].compute(scope, period) for metric in HOME_METRICS},
+    )
+
+
 def home_panel(user) -> dict:
-    """Five queries: the month's targets of the four metrics, then one per metric."""
+    """Two queries (the month's targets of the four metrics, the data's revision), and one per metric when the
+    figures are not in the cache."""
     period = current_period()
     scope = Scope.of_user(user) if user.role == Role.ACCOUNT_MANAGER else Scope.agency()
     targets: dict[str, dict] = {}
@@ -29,8 +40,7 @@ def home_panel(user) -> dict:
     ):
         targets.setdefault(metric, {})[currency] = value
     figures = []
-    for metric in HOME_METRICS:
-        figure = metrics.compute(metric, scope, period)
+    for metric, figure in home_figures(scope, period).items():
         figures.append(
             {
                 "label": Metric(metric).label,

@@ -11,12 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
 from core.money import format_money
+from kpis import cache as kpi_cache
 from kpis import charts, selectors
 from kpis.metrics import Scope
 from kpis.models import Metric
@@ -58,8 +59,10 @@ def _deals(count: int) -> str:
     return ngettext("%(count)d deal", "%(count)d deals", count) % {"count": count}
 
 
-def funnel_view(scope: Scope, period, user, currencies) -> dict:
-    stages = selectors.funnel(scope)
+def funnel_view(scope: Scope, period, user, currencies, revision_now: str | None = None) -> dict:
+    stages = kpi_cache.cached(
+        "funnel", (scope.key, get_language()), lambda: selectors.funnel(scope), revision_now=revision_now
+    )
     for stage in stages:
         stage["rows"] = [
             {
@@ -104,8 +107,14 @@ def funnel_view(scope: Scope, period, user, currencies) -> dict:
     return {"stages": stages, "svg": svg, "table": table}
 
 
-def forecast_view(scope: Scope, period, user, currencies) -> dict:
-    buckets = selectors.forecast(scope)
+def forecast_view(scope: Scope, period, user, currencies, revision_now: str | None = None) -> dict:
+    today = timezone.localdate()
+    buckets = kpi_cache.cached(
+        "forecast",
+        (scope.key, today, get_language()),
+        lambda: selectors.forecast(scope, today),
+        revision_now=revision_now,
+    )
     converter = currencies.converter
     can_drill = may_drill_down(user, scope, Metric.PIPELINE_WEIGHTED)
     rows = []
@@ -176,7 +185,8 @@ def idle_view(scope: Scope) -> dict:
 
 
 def sales_context(request: HttpRequest) -> dict:
-    """Funnel, forecast, idle deals (three queries) and the win rate (two), with the header's three."""
+    """Funnel and forecast (the data's revision, and two queries unless cached), idle deals and the win rate (two),
+    with the header's three."""
     period = period_from(request)
     currencies = currencies_from(request, period)
     pipeline, win_scope, person = scopes_from(request)
@@ -187,8 +197,10 @@ def sales_context(request: HttpRequest) -> dict:
     win["url"] = (
         drilldown_url(Metric.WIN_RATE, win_scope, period) if may_drill_down(user, win_scope, Metric.WIN_RATE) else None
     )
-    funnel = funnel_view(pipeline, period, user, currencies)
-    forecast = forecast_view(pipeline, period, user, currencies)
+    # The open pipeline's funnel and forecast add up every open deal: from the cache while no contract changes.
+    revision_now = kpi_cache.revision()
+    funnel = funnel_view(pipeline, period, user, currencies, revision_now)
+    forecast = forecast_view(pipeline, period, user, currencies, revision_now)
     idle = idle_view(pipeline)
     win_table = Table("win_rate", _("Win rate"), [_("Period"), _("Won"), _("Lost"), _("Win rate (%)")])
     win_table.rows = [[period.key, win["won"], win["lost"], "" if win["rate"] is None else win["rate"]]]

@@ -1,12 +1,13 @@
 """What the dashboards share: the period picker, the currency toggle, figures as text, drill-down links, and the
 tables a page shows and exports as CSV."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.http import Http404, HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -161,7 +162,13 @@ def drilldown_url(metric: str, scope: Scope, period: Period, **extra) -> str | N
     if metric not in DRILLDOWN_METRICS:
         return None
     query = {"metric": metric, **scope_params(scope), "period": period.key, **extra}
-    return f"{reverse('kpis:drilldown')}?{urlencode(query)}"
+    return f"{_drilldown_path(get_script_prefix())}?{urlencode(query)}"
+
+
+@functools.lru_cache(maxsize=8)
+def _drilldown_path(script_prefix: str) -> str:
+    """The drill-down page's path, reversed once per script prefix: a leaderboard links hundreds of figures."""
+    return reverse("kpis:drilldown")
 
 
 def may_drill_down(user, scope: Scope, metric: str) -> bool:

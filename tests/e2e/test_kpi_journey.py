@@ -51,8 +51,9 @@ def test_a_director_sets_a_target_an_account_manager_signs_and_the_dashboard_sho
         "VND",
     )
 
-    # The dashboard: nothing signed yet, 0 % of the target
+    # The dashboard: nothing signed yet, 0 % of the target (and the page says its figures are live)
     page.goto("/kpis/")
+    assert "Figures are live" in page.get_by_test_id("live-note").inner_text()
     row = page.get_by_test_id(f"leader-{am.pk}")
     assert row.get_by_test_id("leader-signed-VND").inner_text() == "0 ₫"
     assert "0.0 %" in row.get_by_test_id("leader-attainment-VND").inner_text()

@@ -294,14 +294,14 @@ def _agency(count: int, team, month: Period) -> None:
 @pytest.mark.parametrize(
     ("url", "viewer_role", "queries"),
     [
-        # session, user, unread count; the board (users, signed with the trend, lost, ending, pipeline, invoiced,
-        # payments, costs, new clients, receivables, targets; revenue retention); aging, renewals, clients at risk,
-        # SLA breaches
-        ("/kpis/?period={month}", Role.DIRECTOR, 19),
+        # session, user, unread count; the board (users; the data's revision; signed with the trend, lost, ending,
+        # pipeline, invoiced, payments, new clients, receivables, revenue retention; costs, targets); aging,
+        # renewals, clients at risk (the clients' revision, the scores), SLA breaches
+        ("/kpis/?period={month}", Role.DIRECTOR, 21),
         # the same and the exchange rate
-        ("/kpis/?period={month}&convert=VND", Role.DIRECTOR, 20),
-        # session, user, unread count; funnel, forecast, idle deals; won, lost
-        ("/kpis/sales/?period={month}", Role.DIRECTOR, 8),
+        ("/kpis/?period={month}&convert=VND", Role.DIRECTOR, 22),
+        # session, user, unread count; won, lost; the data's revision, funnel, forecast; idle deals
+        ("/kpis/sales/?period={month}", Role.DIRECTOR, 9),
         # session, user, unread count; section totals, count and page
         ("/kpis/records/?metric=signed_revenue&scope=agency&period={month}", Role.DIRECTOR, 7),
     ],
@@ -322,6 +322,29 @@ def test_dashboard_query_counts_do_not_grow_with_account_managers_or_rows(
     assert response.status_code == 200
 
 
+def test_the_director_dashboard_reads_its_figures_from_the_cache_until_the_data_changes(
+    client, team, django_assert_num_queries
+):
+    month = current_period()
+    url = f"/kpis/?period={month.key}"
+    signed_in(client, UserFactory(role=Role.DIRECTOR))
+    _agency(2, team, month)
+    first = client.get(url)
+
+    # session, user, unread count; users, the data's revision, costs, targets; renewals; the clients' revision;
+    # SLA breaches: the board's facts, the aging and the clients at risk come from the cache
+    with django_assert_num_queries(10):
+        again = client.get(url)
+    assert again.context["tables"]["headline"].rows == first.context["tables"]["headline"].rows
+    assert again.context["tables"]["at_risk"].rows == first.context["tables"]["at_risk"].rows
+
+    _agency(1, team, month)  # one more contract signed this month, invoice, payment…
+    with django_assert_num_queries(21):
+        changed = client.get(url)
+    signed = next(row for row in changed.context["tables"]["headline"].rows if row[0] == Metric.SIGNED_REVENUE.label)
+    assert signed[2] == sum(c.value for c in metrics.signed_contracts(Scope.agency(), month))
+
+
 def test_the_director_dashboard_stays_within_25_queries_with_both_currencies(client, director, book):  # noqa: F811
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -338,12 +361,13 @@ def test_the_account_manager_dashboard_query_count_does_not_grow(client, team, d
     _agency(2, team, month)
     subject = UserFactory(role=Role.ACCOUNT_MANAGER, team=team)
     signed_in(client, subject)
-    # session, user, unread count; the user's team; the board (11) and revenue retention; clients at risk,
-    # renewals due, overdue invoices and their totals per currency
-    with django_assert_num_queries(20):
+    # session, user, unread count; the user's team; the board (users, the data's revision, nine grouped facts
+    # with revenue retention, costs, targets); renewals due, clients at risk (the clients' revision, the scores),
+    # overdue invoices and their totals
+    with django_assert_num_queries(22):
         client.get("/kpis/am/")
     _agency(18, team, month)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(22):
         response = client.get("/kpis/am/")
     assert response.status_code == 200
 
@@ -470,3 +494,18 @@ def test_the_home_page_shows_the_months_figures_to_directors_and_account_manager
     agency = signed_in(client, director).get("/")
     assert agency.context["kpi_home"]["dashboard_url"] == "/kpis/"
     assert "kpis/home/panel.html" not in signed_in(client, finance).get("/").context["panels"]
+
+
+def test_clients_at_risk_are_the_active_clients_under_the_threshold(director):
+    from clients.models import Client
+    from kpis import selectors
+
+    clients = {status: ClientFactory(status=status) for status in ("active", "at_risk", "prospect", "churned")}
+    Client.objects.update(created_at=timezone.now() - timedelta(days=120))  # 55 points for inactivity: 45
+
+    page, total = selectors.at_risk_clients(user=director)
+
+    # A prospect or a churned account is not a client the agency is about to lose (as the at-risk sweep).
+    assert total == 2
+    assert {client.pk for client in page} == {clients["active"].pk, clients["at_risk"].pk}
+    assert {client.health_score for client in page} == {45}

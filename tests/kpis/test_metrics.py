@@ -137,7 +137,13 @@ def _invoice(contract, number, *, net, issued, due=None, vat_rate=10, status="is
 
 
 def _pay(invoice, amount, received_on):
-    return PaymentFactory(invoice=invoice, amount=amount, received_on=received_on)
+    """A payment, and its invoice kept as ``payment_record`` keeps it: paid so far, and when a paid one was settled."""
+    payment = PaymentFactory(invoice=invoice, amount=amount, received_on=received_on)
+    invoice.paid_amount += amount
+    if invoice.status == "paid":
+        invoice.paid_on = max(day for day in (invoice.paid_on, received_on) if day is not None)
+    invoice.save(update_fields=["paid_amount", "paid_on"])
+    return payment
 
 
 @pytest.fixture
@@ -221,7 +227,6 @@ def book(hanoi_clock) -> Book:
         issued=date(2026, 6, 1),
         due=date(2026, 7, 1),
         status="written_off",
-        paid=vnd(4),
         closed_on=date(2026, 9, 10),
     )
     _pay(i["I4"], vnd(4), date(2026, 6, 20))
@@ -383,6 +388,26 @@ def test_average_days_to_close_is_from_creation_to_signature(book):
             "minh": (Decimal("10.0"), Decimal("20.0"), Decimal("16.7")),
         }
     )
+
+
+def test_a_contract_recorded_after_its_signature_has_no_days_to_close(book):
+    # Entered in Accord a week after it was signed (an import, a deal closed elsewhere): no negative days.
+    late = signed_contract(
+        client=ClientFactory(owner=book.ha), created=hanoi(2026, 9, 20), signed=hanoi(2026, 9, 13), value=vnd(5)
+    )
+    period, ha = Period.parse("2026-09"), book.scope("ha")
+
+    assert metrics.compute(Metric.AVERAGE_DAYS_TO_CLOSE, ha, period).value == Decimal("5.0")  # H1 alone
+    assert late in metrics.signed_contracts(ha, period)  # still signed revenue and a deal won
+    # The dashboards and the drill-down agree.
+    from kpis.selectors.board import build_board
+    from kpis.selectors.drilldown import drilldown_result, drilldown_sections
+
+    assert build_board(ha, period).figure(Metric.AVERAGE_DAYS_TO_CLOSE, ha).value == Decimal("5.0")
+    sections = drilldown_sections(Metric.AVERAGE_DAYS_TO_CLOSE, ha, period)
+    totals = [section.totals() for section in sections]
+    assert drilldown_result(Metric.AVERAGE_DAYS_TO_CLOSE, sections, totals, ha, period).value == Decimal("5.0")
+    assert sections[0].records.get(pk=late.pk).days_to_close is None
 
 
 def test_pipeline_coverage_is_weighted_pipeline_over_what_is_left_of_the_signed_revenue_target(book):

@@ -95,14 +95,14 @@ def test_the_board_runs_the_same_number_of_queries_for_two_or_twenty_account_man
     django_assert_num_queries,
 ):
     period = Period.parse("2026-09")
-    # users, signed (with the trend), lost, ending, pipeline, invoiced, payments, costs, new clients,
-    # receivables, targets; revenue retention
-    with django_assert_num_queries(12):
+    # users; the data's revision; signed (with the trend), lost, ending, pipeline, invoiced, payments, new
+    # clients, receivables, revenue retention; costs, targets
+    with django_assert_num_queries(13):
         build_board(Scope.agency(), period)
     for n in range(18):
         am = UserFactory(role="account_manager", team=book.north)
         ContractFactory(client__owner=am, stage=Stage.NEGOTIATION, probability=40, value=vnd(n + 1))
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         board = build_board(Scope.agency(), period)
     assert len(board.members.account_managers()) == 21
 
@@ -228,3 +228,38 @@ def test_a_new_client_counts_once_for_the_owner_of_its_first_contract_even_on_a_
     assert board.figure(Metric.NEW_CLIENTS, book.scope("ha")).value == 1
     assert list(metrics.new_client_records(book.scope("ha"), period)) == [client]
     assert first.owner == book.ha
+
+
+def test_a_board_comes_from_the_cache_until_a_contract_or_an_invoice_changes(
+    book,  # noqa: F811
+    django_assert_num_queries,
+):
+    from contracts.billing.services import payment_record
+    from contracts.models import Contract
+
+    period, agency = Period.parse("2026-09"), Scope.agency()
+    first = build_board(agency, period)
+    # users, the data's revision, costs, targets: the grouped facts are the cached ones
+    with django_assert_num_queries(4):
+        cached = build_board(agency, period)
+    assert cached.figure(Metric.SIGNED_REVENUE, agency) == first.figure(Metric.SIGNED_REVENUE, agency)
+
+    # A contract's change (every contract service stamps updated_at) is seen on the next read.
+    signed = metrics.signed_contracts(agency, period).filter(currency="VND").first()
+    Contract.objects.filter(pk=signed.pk).update(value=signed.value + vnd(1000), updated_at=timezone.now())
+    board = build_board(agency, period)
+    assert board.figure(Metric.SIGNED_REVENUE, agency) == metrics.compute(Metric.SIGNED_REVENUE, agency, period)
+    assert board.figure(Metric.SIGNED_REVENUE, agency).amounts["VND"] == (
+        first.figure(Metric.SIGNED_REVENUE, agency).amounts["VND"] + vnd(1000)
+    )
+
+    # So is a payment recorded by the billing service (its invoice changes with it).
+    invoice = book.invoices["I1"]
+    finance = UserFactory(role="finance")
+    payment_record(invoice=invoice, actor=finance, amount=vnd(6), received_on=date(2026, 9, 30))
+    board = build_board(agency, period)
+    assert board.figure(Metric.CASH_COLLECTED, agency) == metrics.compute(Metric.CASH_COLLECTED, agency, period)
+    assert board.figure(Metric.CASH_COLLECTED, agency).amounts["VND"] == (
+        first.figure(Metric.CASH_COLLECTED, agency).amounts["VND"] + vnd(6)
+    )
+    assert board.figure(Metric.DSO, agency) == metrics.compute(Metric.DSO, agency, period)

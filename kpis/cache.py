@@ -1,0 +1,79 @@
+"""The dashboards' grouped facts, kept in the cache until the contracts or invoices behind them change.
+
+A board's facts (``kpis.selectors.board``: contracts signed over the trend, lost, ending, the open pipeline, invoices
+issued, payments, new clients, receivables, revenue retention) add up every contract, invoice and payment of a
+period: hundreds of milliseconds on a large agency, for figures that move only when a deal or an invoice does.
+They are stored under the board's scope and period, who is in which team, and the data's revision, read from the
+database on every request (one query), so a figure is never older than the rows it sums:
+
+- the invoices' as billing reads it (``contracts.billing.cache.revision``): their latest change and highest id, and
+  the counter the billing services move on commit; recording a payment changes its invoice, so payments move it too;
+- the contracts': their latest change, highest id and count. Every contract service stamps ``updated_at`` (a move,
+  a lost deal, a renewal, an expiry), a new contract raises the highest id, a deleted draft lowers the count.
+
+The same revision keeps the heavy single figures (``metrics.CACHED_METRICS``: the API, the targets page), the home
+panel's four figures and the sales funnel and forecast. The clients at risk (``selectors.lists``) add the clients'
+own inputs (``clients_revision``) and the day: a health score also moves with time alone.
+
+What a revision cannot see: a transaction that commits a change stamped before one committed earlier. ``TIMEOUT``
+bounds how long such a figure can lag. Costs, targets and the people are read live (a few rows each). With several
+web processes, share the cache (``CACHE_URL``, README) or each keeps its own copy, still keyed by the revisions.
+"""
+
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db.models import Count, F, Func, Max, Subquery
+
+from contracts.billing.cache import CHANGES_KEY as INVOICE_CHANGES_KEY
+from contracts.models import Contract, Invoice
+
+TIMEOUT = 120  # seconds
+T = TypeVar("T")
+
+
+def revision() -> str:
+    """Where the contracts and the invoices stand, in one query: the contracts' latest change, highest id and
+    count, and the invoices' latest change and highest id (index look-ups); with the billing services' counter."""
+    invoices = Invoice.objects.order_by()
+    latest = Contract.objects.order_by().aggregate(
+        contracts_changed=Max("updated_at"),
+        contracts_last=Max("id"),
+        contracts=Count("id"),
+        # Uncorrelated: computed once. (No contract, no invoice: an invoice always has one.)
+        invoices_changed=Max(Subquery(invoices.order_by("-updated_at").values("updated_at")[:1])),
+        invoices_last=Max(Subquery(invoices.order_by("-id").values("id")[:1])),
+    )
+    stamps = [value.isoformat() if hasattr(value, "isoformat") else str(value) for value in latest.values()]
+    return ":".join([*stamps, str(cache.get(INVOICE_CHANGES_KEY, 0))])
+
+
+def clients_revision() -> str:
+    """Where the clients' own health inputs stand, in one query: the clients' latest change and count (status,
+    owner), the requests' latest change and count (an urgent request opened or closed: every request service
+    stamps ``updated_at``) and the highest activity id (a new activity is the only way one changes the score)."""
+    from clients.models import Activity, Client, Request
+
+    requests = Request.objects.order_by()
+    latest = Client.objects.order_by().aggregate(
+        clients_changed=Max("updated_at"),
+        clients=Count("id"),
+        requests_changed=Max(Subquery(requests.order_by("-updated_at").values("updated_at")[:1])),
+        requests=Max(Subquery(requests.values(n=Func(F("pk"), function="COUNT")))),
+        activities_last=Max(Subquery(Activity.objects.order_by("-id").values("id")[:1])),
+    )
+    return ":".join(value.isoformat() if hasattr(value, "isoformat") else str(value) for value in latest.values())
+
+
+def cached(name: str, parts: tuple, compute: Callable[[], T], *, revision_now: str | None = None) -> T:
+    """``compute()``, or what it gave for the same ``name`` and ``parts`` since the contracts and invoices last
+    changed (``revision_now``: the revision the caller already read, else one more query)."""
+    digest = hashlib.sha256(repr((name, parts)).encode()).hexdigest()
+    key = f"kpis:{digest}:{revision_now or revision()}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+    return value
