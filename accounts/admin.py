@@ -4,7 +4,8 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Notification, Team, User
+from accounts import tokens
+from accounts.models import ApiToken, Notification, Team, User
 
 # Roles, not groups, decide what a user may do (accounts/permissions.py).
 admin.site.unregister(Group)
@@ -35,7 +36,7 @@ class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     ordering = ["full_name"]
     list_display = ["full_name", "email", "role", "team", "is_active", "last_login"]
-    list_filter = ["role", "team", "is_active"]
+    list_filter = ["role", "team", "is_active", "is_service_account"]
     list_select_related = ["team"]
     search_fields = ["full_name", "email"]
     autocomplete_fields = ["team"]
@@ -81,3 +82,24 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created on the API tokens pages (the key is shown once there); here they are only revoked."""
+
+    list_display = ["name", "prefix", "kind", "scope", "user", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = ["kind", "scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__email", "user__full_name"]
+    readonly_fields = [field.name for field in ApiToken._meta.fields if field.name != "key_hash"]
+    exclude = ["key_hash"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        for token in queryset.filter(revoked_at__isnull=True):
+            tokens.token_revoke(token=token, actor=request.user)

@@ -77,6 +77,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # A service account carries one service API token; it has a role but no password, so it never signs in.
+    is_service_account = models.BooleanField(_("service account"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 
     objects = UserManager()
@@ -149,3 +151,73 @@ class Notification(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ApiTokenKind(models.TextChoices):
+    PERSONAL = "personal", _("Personal")
+    SERVICE = "service", _("Service")
+
+
+class ApiTokenScope(models.TextChoices):
+    READ = "read", _("Read only")
+    READ_WRITE = "read_write", _("Read and write")
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self) -> "ApiTokenQuerySet":
+        """Tokens that authenticate now: not revoked, not expired."""
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now())
+        )
+
+
+class ApiToken(TimeStampedModel):
+    """A key for the API, acting as ``user``: a person's own (personal) or a service account's (service).
+
+    Only a SHA-256 digest of the key is stored; the key itself is shown once, when the token is created.
+    ``prefix`` (the key's first characters) lets people tell their tokens apart.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=ApiTokenKind.choices, default=ApiTokenKind.PERSONAL)
+    scope = models.CharField(_("scope"), max_length=10, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
+    prefix = models.CharField(_("prefix"), max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(User, verbose_name=_("acts as"), on_delete=models.CASCADE, related_name="api_tokens")
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="created_api_tokens",
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        indexes = [models.Index(fields=["user", "kind", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_revoked and not self.is_expired
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == ApiTokenScope.READ_WRITE

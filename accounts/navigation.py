@@ -90,7 +90,17 @@ NAVIGATION: tuple[NavItem | NavGroup, ...] = (
     NavItem(_("Requests"), "clients:requests", "inbox", active_prefix="/requests/"),
     NavItem(_("Partners"), "clients:partners", "diagram-3", active_prefix="/partners/"),
     NavItem(_("People"), "accounts:people", "people", active_prefix="/people/"),
-    NavItem(_("Administration"), "admin:index", "gear", frozenset({Role.ADMIN}), active_prefix="/admin/"),
+    NavGroup(
+        _("Settings"),
+        "gear",
+        (
+            NavItem(
+                _("Webhooks"), "integrations:endpoints", "broadcast", frozenset({Role.ADMIN}), "/settings/webhooks/"
+            ),
+            NavItem(_("Administration"), "admin:index", "gear", frozenset({Role.ADMIN}), active_prefix="/admin/"),
+        ),
+        test_id="nav-settings",
+    ),
 )
 
 

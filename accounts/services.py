@@ -83,7 +83,7 @@ def notify(
     ``title`` and ``body`` may be lazy translations, filled with ``params`` (``%(name)s`` placeholders, values
     lazy too if they need translating): they are rendered in the recipient's language. Plain strings are kept
     as they are. The e-mail is sent by the worker once the surrounding transaction commits, never for a
-    rolled-back one.
+    rolled-back one, and never to a service account (its inbox is read over the API).
     """
 
     def render(text) -> str:
@@ -96,7 +96,7 @@ def notify(
             body=render(body),
             url=url,
             level=level,
-            send_email=email and bool(user.email),
+            send_email=email and bool(user.email) and not user.is_service_account,
         )
     if notification.send_email:
         from accounts.tasks import send_notification_email_task

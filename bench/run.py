@@ -5,7 +5,7 @@ figures that mean something), after making sure the demo agency exists. For the 
 database first with bench/generate.py (20k clients, 60k contacts, 500k activities, 100k contracts, 300k invoices,
 500k payments).
 
-    python bench/run.py [--runs 50] [--only client] [--only invoice,aging,collections]
+    python bench/run.py [--runs 50] [--only client] [--only invoice,aging,collections] [--cold]
 
 Each target prints p50 and p95 in milliseconds, the most queries one request made, its budget and PASS or MISS.
 A URL that answers 404 (not built yet) prints "n/a (404)", a URL name not registered yet "n/a (no URL)"; any
@@ -28,6 +28,7 @@ import django
 
 django.setup()
 
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
@@ -39,6 +40,7 @@ from accounts.models import User  # noqa: E402
 from clients.models import Activity, Contact, Request  # noqa: E402
 from clients.models import Client as ClientAccount  # noqa: E402
 from contracts.models import Contract, Invoice, Payment  # noqa: E402
+from kpis.periods import current_period  # noqa: E402
 
 ACCOUNT_MANAGER = "am.ha@agency.example"
 DIRECTOR = "director@agency.example"
@@ -46,6 +48,9 @@ SALES = "sales.nhu@agency.example"
 FINANCE = "finance@agency.example"
 PAGE_MS, SEARCH_MS, BOARD_MS, AGING_MS, MAX_QUERIES = 150, 200, 300, 500, 15
 UNSET = 987654321  # stands for an id in a reversed URL, replaced by its placeholder
+# KPIs (issue 7): the director's dashboard and the metrics endpoint have budgets of their own.
+KPI_DASHBOARD_MS, KPI_DASHBOARD_QUERIES, KPI_METRICS_MS = 500, 25, 200
+THIS_MONTH, THIS_QUARTER, THIS_YEAR = (current_period(kind).key for kind in ("month", "quarter", "year"))
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,31 @@ TARGETS = [
     Target("GET /api/v1/receivables/aging", url("api:receivables-aging"), FINANCE, budget_ms=AGING_MS),
     Target("GET /api/v1/payments (finance)", url("api:payment-list"), FINANCE),
     Target("GET /api/v1/statements/<id>", url("api:statement", "statement_client"), FINANCE),
+    # --- KPIs (issue 7) -------------------------------------------------------------------------------------------
+    # The director's dashboard: ≤ 500 ms p95 and ≤ 25 queries for the current month, quarter and year; the metrics
+    # endpoint ≤ 200 ms (a heavy metric each: DSO sums every open receivable, retention two years of invoices); the
+    # rest 150 ms. The home pages' KPI panel is measured by "home (director)" and "home (account manager)" above.
+    Target("KPI director dashboard, month", url("kpis:director"), DIRECTOR, budget_ms=KPI_DASHBOARD_MS,
+           max_queries=KPI_DASHBOARD_QUERIES),
+    Target("KPI director dashboard, quarter", url("kpis:director", query="?kind=quarter"), DIRECTOR,
+           budget_ms=KPI_DASHBOARD_MS, max_queries=KPI_DASHBOARD_QUERIES),
+    Target("KPI director dashboard, year", url("kpis:director", query="?kind=year"), DIRECTOR,
+           budget_ms=KPI_DASHBOARD_MS, max_queries=KPI_DASHBOARD_QUERIES),
+    Target("KPI account-manager dashboard", url("kpis:am"), ACCOUNT_MANAGER, max_queries=KPI_DASHBOARD_QUERIES),
+    Target("KPI sales dashboard", url("kpis:sales"), SALES),
+    Target("KPI drill-down signed revenue", url("kpis:drilldown", query="?metric=signed_revenue&scope=agency"),
+           DIRECTOR),
+    Target("KPI drill-down DSO", url("kpis:drilldown", query="?metric=dso&scope=agency"), DIRECTOR),
+    Target("GET kpis/metrics signed, month",
+           url("api:kpi-metrics", query=f"?metric=signed_revenue&scope=agency&period={THIS_MONTH}"), DIRECTOR,
+           budget_ms=KPI_METRICS_MS),
+    Target("GET kpis/metrics DSO, quarter",
+           url("api:kpi-metrics", query=f"?metric=dso&scope=agency&period={THIS_QUARTER}"), DIRECTOR,
+           budget_ms=KPI_METRICS_MS),
+    Target("GET kpis/metrics retention, year",
+           url("api:kpi-metrics", query=f"?metric=net_revenue_retention&scope=agency&period={THIS_YEAR}"),
+           DIRECTOR, budget_ms=KPI_METRICS_MS),
+    Target("GET /api/v1/kpi-targets", url("api:kpi-target-list"), DIRECTOR),
 ]  # fmt: skip
 
 
@@ -141,10 +171,12 @@ class NotThere(Exception):
     """The URL answers 404: the page or endpoint is not built yet."""
 
 
-def measure(client: Client, path: str, runs: int) -> Figures:
+def measure(client: Client, path: str, runs: int, cold: bool = False) -> Figures:
     check(client.get(path), path)  # warm caches and connections
     timings, queries = [], 0
     for _ in range(runs):
+        if cold:
+            cache.clear()  # --cold: no figure from the cache (the billing aggregates): every request computes
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             response = client.get(path)
@@ -229,7 +261,7 @@ def describe_data(ids: dict[str, int | None]) -> str:
     return f"{sizes}; " + ("; ".join(details) or "no data for the detail pages")
 
 
-def run_target(target: Target, ids: dict[str, int | None], runs: int) -> tuple[str, bool]:
+def run_target(target: Target, ids: dict[str, int | None], runs: int, cold: bool = False) -> tuple[str, bool]:
     """The printed line for one target, and whether it failed (an error, not a miss)."""
     budget = f"{target.budget_ms} ms, ≤{target.max_queries} q"
     if target.path is None:
@@ -242,7 +274,7 @@ def run_target(target: Target, ids: dict[str, int | None], runs: int) -> tuple[s
     if target.email:
         client.force_login(User.objects.get(email=target.email))
     try:
-        figures = measure(client, path, runs)
+        figures = measure(client, path, runs, cold)
     except NotThere:
         return f"{target.name:36} {'n/a (404)':>27} {budget:>18}", False
     except Exception as error:  # a broken page must not hide the figures of the others
@@ -261,6 +293,9 @@ def main() -> None:
     parser.add_argument(
         "--only", default="", help="measure only the targets whose name contains this text (or one of a,b,c)"
     )
+    parser.add_argument(
+        "--cold", action="store_true", help="empty the cache before each request: the figures of a first visit"
+    )
     options = parser.parse_args()
 
     setup_test_environment()
@@ -269,13 +304,14 @@ def main() -> None:
     call_command("seed_demo", quiet=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
     ids = detail_ids()
 
-    print(f"database: {connection.vendor}, {options.runs} requests per target")
+    cold = ", cache emptied before each (--cold)" if options.cold else ""
+    print(f"database: {connection.vendor}, {options.runs} requests per target{cold}")
     print(f"data: {describe_data(ids)}")
     print(f"{'target':36} {'p50 ms':>8} {'p95 ms':>8} {'queries':>9} {'budget':>18}  result")
     failed = False
     for target in TARGETS:
         if any(term in target.name.lower() for term in options.only.lower().split(",")):
-            line, error = run_target(target, ids, options.runs)
+            line, error = run_target(target, ids, options.runs, options.cold)
             print(line, flush=True)
             failed = failed or error
     if failed:

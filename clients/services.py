@@ -34,6 +34,7 @@ from clients.models import (
 )
 from clients.sla import sla_deadlines
 from core.errors import ConflictError, DomainError, PermissionDeniedError, TransitionError
+from integrations.services import EventType, emit
 
 CLIENT_FIELDS = set(CLIENT_EDITABLE_FIELDS)
 CONTACT_FIELDS = set(CONTACT_EDITABLE_FIELDS)
@@ -107,6 +108,7 @@ def client_create(*, actor: User, owner: User | None = None, tags: list[str] | N
     client.full_clean(validate_unique=True, validate_constraints=True)
     _save_new(client)
     _set_tags(client, tags)
+    emit(EventType.CLIENT_CREATED, client)
     return client
 
 
@@ -136,6 +138,7 @@ def client_update(
     )
     _set_tags(client, tags)
     client.refresh_from_db()
+    emit(EventType.CLIENT_UPDATED, client)
     return client
 
 
@@ -407,6 +410,7 @@ def request_create(
     )
     request.full_clean()
     request.save()
+    emit(EventType.REQUEST_CREATED, request)
     if client.owner_id != actor.pk:
         notify(
             user=client.owner,
@@ -570,6 +574,7 @@ def requests_notify_breaches(*, now: datetime | None = None) -> int:
             )
             if not claimed:
                 continue
+            emit(EventType.REQUEST_SLA_BREACHED, request)
             notify(
                 user=request.owner,
                 title=gettext_lazy("SLA breached: %(title)s"),

@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -55,6 +54,7 @@ INSTALLED_APPS = [
     "contracts",
     "proposals",
     "kpis",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After authentication: replays the first answer to a retried API POST with the same Idempotency-Key.
+    "core.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -179,6 +181,9 @@ ACCORD_BRAND_LOGO = env.str("BRAND_LOGO", default="img/logo.svg")
 ACCORD_BRAND_COLOR = env.str("BRAND_COLOR", default="#4338ca")
 # The address people reach Accord at; links in e-mails start with it.
 ACCORD_SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Outbound webhooks: URLs that resolve to loopback, private, link-local or reserved addresses are refused (SSRF)
+# unless this is on (a receiver on the same machine or network, in development and tests).
+ACCORD_WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 
 # --- Static and media -------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -241,9 +246,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous API call then gets 401 with a WWW-Authenticate header, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Per token (or signed-in user) and per client address; rates in ACCORD_API_THROTTLE_RATES below.
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.TokenRateThrottle", "core.throttling.IpRateThrottle"],
+    # Proxies in front of Accord that append to X-Forwarded-For (0: the client's address is REMOTE_ADDR).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "core.api.StandardPagination",
@@ -256,12 +265,28 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Requests allowed per API token (or signed-in user) and per client address: "<n>/second|minute|hour|day".
+# Counted in the cache (CACHE_URL): set it to Redis when several web processes serve the API.
+ACCORD_API_THROTTLE_RATES = {
+    "token": env.str("API_RATE_PER_TOKEN", default="600/minute"),
+    "ip": env.str("API_RATE_PER_IP", default="1200/minute"),
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Accord API",
     "DESCRIPTION": (
-        "REST API of Accord, the account-management CRM. Authenticate with a session or with "
-        "`Authorization: Token <key>`. Every 4xx answer has the body "
-        '`{"error": {"code": ..., "message": ..., "fields": {...}}}`.'
+        "REST API of Accord, the account-management CRM.\n\n"
+        "**Authentication**: an API token in `Authorization: Token <key>` (or `Bearer <key>`), created on the "
+        "*API tokens* page (user menu): a personal token acts as you; a service token, created by an "
+        "administrator, acts as a service account with its own role. A token is read-only (403 "
+        "`token_read_only` on POST, PUT, PATCH and DELETE) or read-write. In a browser the session works too "
+        "(send the CSRF token on writes).\n\n"
+        "**Errors**: every 4xx and 5xx answer has the body "
+        '`{"error": {"code": ..., "message": ..., "fields": {...}}}`.\n\n'
+        "**Rate limits**: per token (or user) and per client address; beyond them 429 `throttled` with a "
+        "`Retry-After` header (seconds).\n\n"
+        "**Idempotency**: every POST accepts an `Idempotency-Key` header; a retry with the same key within "
+        "24 hours returns the first answer (`Idempotent-Replayed: true`) and creates nothing twice.\n\n"
+        "Lists are paginated with `page` and `page_size` (at most 200). See docs/api.md for the whole guide."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -271,6 +296,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a "kind" or "status": name each choice set after its own enum.
     "ENUM_NAME_OVERRIDES": {"RequestKindEnum": "clients.models.RequestKind"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.api.schema_postprocess"],
 }
 
 # --- Background work --------------------------------------------------------------------------------------
@@ -326,9 +352,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "proposals.tasks.expire_proposals_task",
         "schedule": crontab(hour=0, minute=15),
     },
+    "prune-idempotency-keys": {
+        "task": "core.tasks.prune_idempotency_keys_task",
+        "schedule": crontab(minute=40),
+    },
     "send-kpi-digest": {
         "task": "kpis.tasks.send_kpi_digest_task",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
+    },
+    # Webhooks: retries and lost first attempts every minute; invoices that became overdue, once, after midnight.
+    "send-due-webhooks": {
+        "task": "integrations.tasks.send_due_webhooks_task",
+        "schedule": crontab(minute="*"),
+    },
+    "announce-overdue-invoices": {
+        "task": "contracts.tasks.announce_overdue_invoices_task",
+        "schedule": crontab(hour=0, minute=45),
     },
 }
 

@@ -8,6 +8,7 @@ from accounts import views as accounts_views
 from clients import api as clients_api
 from contracts import api as contracts_api
 from core import views as core_views
+from integrations import api as integrations_api
 from kpis import api as kpis_api
 from proposals import api as proposals_api
 
@@ -31,6 +32,8 @@ router.register("kpi-targets", kpis_api.KpiTargetViewSet, basename="kpi-target")
 router.register("proposals", proposals_api.ProposalViewSet, basename="proposal")
 router.register("proposal-lines", proposals_api.ProposalLineViewSet, basename="proposal-line")
 router.register("rate-card", proposals_api.RateCardViewSet, basename="rate-card")
+router.register("webhook-endpoints", integrations_api.WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register("webhook-deliveries", integrations_api.WebhookDeliveryViewSet, basename="webhook-delivery")
 
 api_v1 = [
     path("me", accounts_api.me, name="me"),
@@ -49,6 +52,7 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("proposals.urls")),
     path("", include("kpis.urls")),
+    path("", include("integrations.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon),
     path("admin/", admin.site.urls),

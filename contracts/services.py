@@ -30,6 +30,7 @@ from contracts.models import (
 )
 from core.errors import ConflictError, DomainError, PermissionDeniedError, TransitionError
 from core.money import round_money
+from integrations.services import EventType, emit
 
 # Moves a person may make; "renewed" happens only when the successor is signed.
 MOVES = {
@@ -196,6 +197,9 @@ def contract_move(
         contract.lost_reason = lost_reason
     contract.version += 1
     contract.save()
+    emit(EventType.CONTRACT_STAGE_CHANGED, contract, previous_stage=source)
+    if to == Stage.ACTIVE:
+        emit(EventType.CONTRACT_SIGNED, contract)
     if to == Stage.ACTIVE and contract.renewal_of_id:
         _mark_renewed(contract.renewal_of_id, actor)
     if to == Stage.ACTIVE:
@@ -216,6 +220,7 @@ def _mark_renewed(predecessor_id: int, actor: User) -> None:
         Contract.objects.filter(pk=predecessor.pk).update(
             stage=Stage.RENEWED, stage_changed_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
         )
+        emit(EventType.CONTRACT_STAGE_CHANGED, predecessor, previous_stage=predecessor.stage)
 
 
 @transaction.atomic
@@ -422,6 +427,7 @@ def contract_expire(*, contract_id: int, today: date) -> bool:
             version=F("version") + 1,
             updated_at=now,
         )
+        emit(EventType.CONTRACT_STAGE_CHANGED, contract, previous_stage=Stage.ACTIVE)
         notify(
             user=contract.owner,
             title=gettext_lazy("%(number)s has expired"),

@@ -115,6 +115,14 @@ def send_collection_follow_ups_task(today: str | None = None, batch_size: int | 
     return send_follow_ups(today=date.fromisoformat(today) if today else None, batch_size=batch_size or BATCH_SIZE)
 
 
+@shared_task(autoretry_for=TRANSIENT_DATABASE_ERRORS, retry_backoff=60, max_retries=5, time_limit=900)
+def announce_overdue_invoices_task(today: str | None = None) -> int:
+    """Emit the ``invoice.overdue`` webhook once per invoice that became overdue (contracts/billing/overdue.py)."""
+    from contracts.billing.overdue import announce_overdue_invoices
+
+    return announce_overdue_invoices(today=date.fromisoformat(today) if today else None)
+
+
 @shared_task(
     autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
     retry_backoff=30,

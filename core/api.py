@@ -1,7 +1,9 @@
-"""The API's shared parts: pagination and the single error format of every 4xx answer.
+"""The API's shared parts: pagination, the schema's shared parts and the single error format.
 
 Every error body is ``{"error": {"code": str, "message": str, "fields": {field: [message, ...]}}}``.
 """
+
+import copy
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -90,3 +92,54 @@ def exception_handler(exc, context):
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         response.data = error_body(code if isinstance(code, str) else "error", str(detail))
     return response
+
+
+# --- The schema: what every operation shares (postprocessing hook, SPECTACULAR_SETTINGS) -----------------------
+
+_ERROR_SCHEMA = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+_IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Any unique string (a UUID is best), at most 255 characters. A retry with the same key within 24 hours "
+        "gets the first answer again, with `Idempotent-Replayed: true`, and creates nothing twice; a concurrent "
+        "twin waits for the first to finish. The same key with another body or path is 422 "
+        "`idempotency_key_reused`. Keys are per user."
+    ),
+    "schema": {"type": "string", "maxLength": 255},
+    "example": "0b4e8f1c-2d7a-4c55-9a0e-6f1d2c3b4a59",
+}
+_REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+_THROTTLED_RESPONSE = {
+    "description": "Too many requests for this token (or user) or this address: `throttled`; retry later.",
+    "headers": {
+        "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}},
+    },
+    "content": _ERROR_SCHEMA,
+}
+_KEY_REUSED_RESPONSE = {
+    "description": "The Idempotency-Key was already used for another request: `idempotency_key_reused`.",
+    "content": _ERROR_SCHEMA,
+}
+
+
+def schema_postprocess(result, generator, request, public):
+    """Every operation may be throttled (429); every POST takes an Idempotency-Key (core/idempotency.py)."""
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("429", copy.deepcopy(_THROTTLED_RESPONSE))
+            if method != "post":
+                continue
+            operation.setdefault("parameters", []).append(copy.deepcopy(_IDEMPOTENCY_KEY_PARAMETER))
+            responses.setdefault("422", copy.deepcopy(_KEY_REUSED_RESPONSE))
+            for status, response in responses.items():
+                if str(status).startswith("2"):
+                    response.setdefault("headers", {}).update(copy.deepcopy(_REPLAYED_HEADER))
+    return result

@@ -1,8 +1,8 @@
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import Role
+from accounts import tokens
+from accounts.models import ApiTokenScope, Role
 from tests.factories import NotificationFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,9 +30,9 @@ def test_me_needs_credentials_and_answers_in_the_error_format(api):
 def test_me_with_a_token(api):
     user = UserFactory(role=Role.FINANCE, email="phuc@agency.test", team=TeamFactory(name="Sài Gòn"))
     NotificationFactory.create_batch(2, recipient=user)
-    token = Token.objects.create(user=user)
+    issued = tokens.personal_token_create(user=user, name="Reports", scope=ApiTokenScope.READ)
 
-    response = api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {issued.key}")
 
     body = response.json()
     assert response.status_code == 200
