@@ -200,11 +200,22 @@ def editor_response(request: HttpRequest, pk: int, *, status: int = 200, **forms
     return render(request, "proposals/_editor_update.html", context, status=status)
 
 
-def line_saved_response(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
+# What saving a line can change on its proposal (totals, status, approval, revision); never its client, owner,
+# deal, brief, recipient or previous version, whose rows the page already holds.
+LINE_SAVE_CHANGES = tuple(
+    field.attname
+    for field in Proposal._meta.concrete_fields
+    if field.name not in {"id", "client", "owner", "contract", "brief", "recipient", "previous"}
+)
+
+
+def line_saved_response(request: HttpRequest, proposal: Proposal, line_id: int) -> HttpResponse:
     """After a line is saved in place: htmx gets only that line's row, with the totals, status panel, what-changed
     panel and the new revision out of band (re-rendering every row would take time in proportion to the lines);
-    a plain form goes back to the page. Only for a user the service has just let change the proposal."""
-    proposal = visible_proposal_or_404(request.user, pk)
+    a plain form goes back to the page. Only for a user the service has just let change ``proposal`` (read with
+    ``editable_proposal_or_404``): its changed fields are read again by primary key, without the page's joins."""
+    proposal.refresh_from_db(fields=LINE_SAVE_CHANGES)
+    pk = proposal.pk
     if not request.htmx:
         return redirect(detail_url(proposal, "lines"))
     try:

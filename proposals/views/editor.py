@@ -131,7 +131,7 @@ def line_update(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except (DomainError, ValidationError) as error:
         return _refused(request, proposal.pk, form, error, edit_line=line.pk, edit_form=form)
-    return line_saved_response(request, proposal.pk, line.pk)
+    return line_saved_response(request, proposal, line.pk)
 
 
 @login_required
