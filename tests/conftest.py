@@ -14,6 +14,7 @@ of a group under pytest 9, so its groups are ignored.)
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -227,6 +228,55 @@ def module_transaction(django_db_setup, django_db_blocker):
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             block.__exit__(None, None, None)
+
+
+def test_database_url() -> str:
+    """The current test database as a DATABASE_URL, for a process a test starts (a worker, a script)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
+    address = f"{database.get('HOST') or '127.0.0.1'}:{database.get('PORT') or 5432}"
+    return f"postgres://{database.get('USER') or ''}{password}@{address}/{database['NAME']}"
+
+
+@contextmanager
+def celery_worker(
+    log_path: Path, name: str, *, queues: str, pool: str = "solo", concurrency: int = 1, environment: dict | None = None
+):
+    """A ``celery worker`` in its own process group (so a test can kill it and its children), on the test
+    database and this run's Redis, reading ``queues``; ``environment`` adds variables (a mailbox, a pause). Waits
+    until it is ready; stops it (TERM, then KILL) on the way out."""
+    from django.conf import settings
+
+    command = [
+        *(sys.executable, "-m", "celery", "-A", "config", "worker", f"--pool={pool}", f"--concurrency={concurrency}"),
+        *("-Q", queues, "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"),
+        *("-n", f"{name}-{os.getpid()}@%h"),
+    ]
+    variables = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": settings.REDIS_URL}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env={**variables, **(environment or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for(lambda: process.poll() is not None or " ready." in log_path.read_text(), timeout=60)
+        if process.poll() is not None:
+            pytest.fail(f"celery worker exited at start:\n{log_path.read_text()}", pytrace=False)
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,6 @@ worker (``celery_worker_process``) reads too: the e-mails are counted across bot
 import os
 import re
 import signal
-import subprocess
-import sys
 from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
@@ -29,7 +27,8 @@ from contracts.billing.collections import PAUSE_VARIABLE
 from contracts.billing.services import invoice_totals
 from contracts.models import CollectionNotice, CollectionStep, NoticeDelivery
 from contracts.tasks import send_collection_follow_ups_task
-from tests.conftest import BASE_DIR, redis_answers, require, wait_for
+from tests.conftest import celery_worker as run_celery_worker
+from tests.conftest import redis_answers, require, wait_for
 from tests.factories import ActiveContractFactory, ClientFactory, ContactFactory, InvoiceFactory, UserFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -75,41 +74,14 @@ def celery_worker(tmp_path: Path, name: str, *, pool: str = "solo", concurrency:
 
     ``pause``: seconds each sweep batch waits before it commits (contracts.billing.collections.PAUSE_VARIABLE).
     """
-    database = settings.DATABASES["default"]
-    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
-    address = f"{database.get('HOST') or '127.0.0.1'}:{database.get('PORT') or 5432}"
     mailbox = tmp_path / f"mail-{name}"
     mailbox.mkdir(exist_ok=True)
-    log_path = tmp_path / f"{name}.log"
-    environment = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{database.get('USER') or ''}{password}@{address}/{database['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "EMAIL_URL": f"filemail:///{mailbox}",
-        PAUSE_VARIABLE: str(pause),
-    }
-    command = [
-        *(sys.executable, "-m", "celery", "-A", "config", "worker", f"--pool={pool}", f"--concurrency={concurrency}"),
-        *("-Q", f"{QUEUE},celery", "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"),
-        *("-n", f"{name}-{os.getpid()}@%h"),
-    ]
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        wait_for(lambda: process.poll() is not None or " ready." in log_path.read_text(), timeout=60)
-        if process.poll() is not None:
-            pytest.fail(f"celery worker exited at start:\n{log_path.read_text()}", pytrace=False)
-        yield SimpleNamespace(process=process, log=log_path, mailbox=mailbox)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    environment = {"EMAIL_URL": f"filemail:///{mailbox}", PAUSE_VARIABLE: str(pause)}
+    log = tmp_path / f"{name}.log"
+    with run_celery_worker(
+        log, name, queues=f"{QUEUE},celery", pool=pool, concurrency=concurrency, environment=environment
+    ) as process:
+        yield SimpleNamespace(process=process, log=log, mailbox=mailbox)
 
 
 def sweeps_succeeded(worker) -> list[tuple[str, int]]:

@@ -7,8 +7,6 @@ refuses private addresses, never takes them.
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
@@ -26,7 +24,8 @@ from clients import services as client_services
 from integrations.models import DeliveryStatus, WebhookDelivery
 from integrations.signing import sign
 from integrations.tasks import deliver_webhook_task, send_due_webhooks_task
-from tests.conftest import BASE_DIR, redis_answers, require, wait_for
+from tests.conftest import celery_worker as run_celery_worker
+from tests.conftest import redis_answers, require, wait_for
 from tests.factories import UserFactory
 
 from .conftest import make_endpoint
@@ -61,37 +60,9 @@ def to_this_run_s_queue(monkeypatch):
 @contextmanager
 def celery_worker(tmp_path: Path, name: str):
     """A solo ``celery worker`` in its own process group, on the test database, reading only this run's queue."""
-    database = settings.DATABASES["default"]
-    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
-    address = f"{database.get('HOST') or '127.0.0.1'}:{database.get('PORT') or 5432}"
-    log_path = tmp_path / f"{name}.log"
-    environment = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{database.get('USER') or ''}{password}@{address}/{database['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "WEBHOOKS_ALLOW_PRIVATE": "true",
-    }
-    command = [
-        *(sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", QUEUE, "--loglevel=INFO"),
-        *("--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{name}-{os.getpid()}@%h"),
-    ]
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        wait_for(lambda: process.poll() is not None or " ready." in log_path.read_text(), timeout=60)
-        if process.poll() is not None:
-            pytest.fail(f"celery worker exited at start:\n{log_path.read_text()}", pytrace=False)
-        yield SimpleNamespace(process=process, log=log_path)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    log = tmp_path / f"{name}.log"
+    with run_celery_worker(log, name, queues=QUEUE, environment={"WEBHOOKS_ALLOW_PRIVATE": "true"}) as process:
+        yield SimpleNamespace(process=process, log=log)
 
 
 def delivery_of_new_client(receiver) -> WebhookDelivery:
