@@ -26,6 +26,7 @@ from contracts.models import PIPELINE_STAGES, Contract, Stage
 from core.errors import ConflictError, DomainError
 from core.forms import add_domain_error
 from core.money import round_money
+from core.tables import sort_choices, table_columns
 
 PAGE_SIZE = 25
 CREATORS = ("account_manager", "sales", "director", "admin")
@@ -210,8 +211,8 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         "filter_client": _filter_client(request, filterset),
         "page": page,
         "sort": sort,
-        "table_columns": _table_columns(request, sort),
-        "sort_choices": _sort_choices(),
+        "table_columns": table_columns(request, TABLE_COLUMNS, SORTS, sort),
+        "sort_choices": sort_choices(SORTS),
         "query": _querystring(request, "page"),
         "export_query": _querystring(request, "page", "sort"),
         "can_create": has_role(request.user, *CREATORS),
@@ -219,28 +220,6 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "contract-results":
         return render(request, "contracts/_list_rows.html", context)
     return render(request, "contracts/list.html", context)
-
-
-def _table_columns(request: HttpRequest, sort: str) -> list[dict]:
-    """The list's headings; a sortable one links to sorting by it (flipping the direction when already so)."""
-    columns = []
-    for key, label, css in TABLE_COLUMNS:
-        column = {"label": label, "css": css, "sort": None}
-        if key in SORTS:
-            params = request.GET.copy()
-            params.pop("page", None)
-            params["sort"] = f"-{key}" if sort == key else key
-            direction = "ascending" if sort == key else ("descending" if sort == f"-{key}" else "none")
-            column["sort"] = {"url": f"?{params.urlencode()}", "direction": direction}
-        columns.append(column)
-    return columns
-
-
-def _sort_choices() -> list[tuple[str, str]]:
-    choices = []
-    for key, (label, _ordering) in SORTS.items():
-        choices += [(key, f"{label} ↑"), (f"-{key}", f"{label} ↓")]
-    return choices
 
 
 @login_required

@@ -15,6 +15,7 @@ from accounts.permissions import has_role
 from clients.models import Client, Request
 from core.errors import DomainError
 from core.forms import add_domain_error
+from core.tables import sort_choices, table_columns
 from proposals import selectors, services
 from proposals.filters import ProposalFilter
 from proposals.forms import CopyForm, FromBriefForm, ProposalCreateForm
@@ -57,28 +58,6 @@ def _sorted(proposals: QuerySet[Proposal], sort: str) -> tuple[QuerySet[Proposal
     return proposals.order_by(*(term.desc() if descending else term.asc() for term in terms)), sort
 
 
-def _table_columns(request: HttpRequest, sort: str) -> list[dict]:
-    """The list's headings; a sortable one links to sorting by it (flipping the direction when already so)."""
-    columns = []
-    for key, label, css in TABLE_COLUMNS:
-        column = {"label": label, "css": css, "sort": None}
-        if key in SORTS:
-            params = request.GET.copy()
-            params.pop("page", None)
-            params["sort"] = f"-{key}" if sort == key else key
-            direction = "ascending" if sort == key else ("descending" if sort == f"-{key}" else "none")
-            column["sort"] = {"url": f"?{params.urlencode()}", "direction": direction}
-        columns.append(column)
-    return columns
-
-
-def _sort_choices() -> list[tuple[str, str]]:
-    choices = []
-    for key, (label, _ordering) in SORTS.items():
-        choices += [(key, f"{label} ↑"), (f"-{key}", f"{label} ↓")]
-    return choices
-
-
 @login_required
 def proposal_list(request: HttpRequest) -> HttpResponse:
     """Search, filter, sort and page through the proposals the user may see: the latest version of each number,
@@ -100,8 +79,8 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
         "versions_query": _querystring(request, "page", "versions"),
         "page": page,
         "sort": sort,
-        "table_columns": _table_columns(request, sort),
-        "sort_choices": _sort_choices(),
+        "table_columns": table_columns(request, TABLE_COLUMNS, SORTS, sort),
+        "sort_choices": sort_choices(SORTS),
         "totals": selectors.totals_by_currency(proposals),
         "query": _querystring(request, "page"),
         "can_create": has_role(request.user, *CREATORS),

@@ -47,6 +47,7 @@ from contracts.models import (
 )
 from core.errors import DomainError
 from core.money import round_money
+from core.tables import sort_choices, table_columns
 
 PAGE_SIZE = 25
 CONTRACT_PAGE_INVOICES = 10
@@ -128,27 +129,6 @@ def _sorted(invoices: QuerySet[Invoice], sort: str) -> tuple[QuerySet[Invoice], 
     return invoices.order_by(*ordering), sort
 
 
-def _table_columns(request: HttpRequest, sort: str) -> list[dict]:
-    columns = []
-    for key, label, css in TABLE_COLUMNS:
-        column = {"label": label, "css": css, "sort": None}
-        if key in SORTS:
-            params = request.GET.copy()
-            params.pop("page", None)
-            params["sort"] = f"-{key}" if sort == key else key
-            direction = "ascending" if sort == key else ("descending" if sort == f"-{key}" else "none")
-            column["sort"] = {"url": f"?{params.urlencode()}", "direction": direction}
-        columns.append(column)
-    return columns
-
-
-def _sort_choices() -> list[tuple[str, str]]:
-    choices = []
-    for key, (label, _ordering) in SORTS.items():
-        choices += [(key, f"{label} ↑"), (f"-{key}", f"{label} ↓")]
-    return choices
-
-
 def _filter_client(user, filterset: InvoiceFilter) -> Client | None:
     """The client the list is narrowed to (?client=<id>), if the user may know it, to name it in a chip."""
     if not filterset.is_valid() or not filterset.form.cleaned_data.get("client"):
@@ -192,8 +172,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "totals": totals,
         "sort": sort,
-        "table_columns": _table_columns(request, sort),
-        "sort_choices": _sort_choices(),
+        "table_columns": table_columns(request, TABLE_COLUMNS, SORTS, sort),
+        "sort_choices": sort_choices(SORTS),
         "query": querystring(request, "page"),
         "export_query": querystring(request, "page", "sort"),
         "today": today,
