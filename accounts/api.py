@@ -18,7 +18,7 @@ class TeamSummarySerializer(serializers.ModelSerializer):
 
 
 class UserSerializer(serializers.ModelSerializer):
-    team = TeamSummarySerializer(read_only=True)
+    team = TeamSummarySerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = User

@@ -26,6 +26,20 @@ class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request):
+        """A `page_size` that is not a whole number of at least 1 is a 400, not silently the default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isdigit() and int(raw) >= 1):
+            raise exceptions.ValidationError({self.page_size_query_param: [_("Enter a whole number of at least 1.")]})
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters
+
 
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. `invalid`, `not_found`.")
@@ -50,6 +64,9 @@ ERROR_RESPONSES = {
     403: OpenApiResponse(ErrorSerializer, description="Authenticated but not allowed."),
     404: OpenApiResponse(ErrorSerializer, description="No such record, or not visible to you."),
 }
+STALE_VERSION_RESPONSE = OpenApiResponse(
+    ErrorSerializer, description="Someone saved the record since the `version` you sent: `conflict`; reload."
+)
 
 
 def _flatten(detail) -> list[str]:
@@ -129,11 +146,57 @@ _KEY_REUSED_RESPONSE = {
 }
 
 
+_ERROR_RESPONSE_DESCRIPTIONS = {
+    "400": "Invalid input (body, filter or page size) or a business rule refused the action: `invalid` and others.",
+    "401": "Not authenticated: no token, or an unknown, revoked or expired one.",
+    "403": "Authenticated but not allowed: your role, or a read-only token on a write (`token_read_only`).",
+    "404": "No such record, not visible to you, or no such page of a list: `not_found`.",
+}
+_PAGINATION_PARAMETERS = {"page", "page_size"}
+
+
+def _error_response(status: str) -> dict:
+    return {"description": _ERROR_RESPONSE_DESCRIPTIONS[status], "content": copy.deepcopy(_ERROR_SCHEMA)}
+
+
+def _document_errors(operation: dict) -> None:
+    """The error answers every operation can give: 401/403 always, 400 with input, 404 with an id or a page."""
+    responses = operation["responses"]
+    parameters = operation.get("parameters", [])
+    statuses = ["401", "403"]
+    if parameters or "requestBody" in operation:
+        statuses.append("400")
+    if any(p["in"] == "path" for p in parameters) or any(p["name"] == "page" for p in parameters):
+        statuses.append("404")
+    for status in statuses:
+        responses.setdefault(status, _error_response(status))
+
+
+def _empty_filter_means_unfiltered(operation: dict) -> None:
+    """django-filter ignores an empty filter value (`?client=`): say so, so the schema does not call it invalid."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter["in"] != "query" or parameter["name"] in _PAGINATION_PARAMETERS:
+            continue
+        if schema.get("type") in ("integer", "number", "boolean") or schema.get("format") in ("date", "date-time"):
+            parameter["schema"] = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
+def _any_of_untagged_rows(components: dict) -> None:
+    """A row that is one of several shapes without a tag (a full record or its summary) matches any of them."""
+    for component in components.values():
+        if "oneOf" in component and "discriminator" not in component:
+            component["anyOf"] = component.pop("oneOf")
+
+
 def schema_postprocess(result, generator, request, public):
-    """Every operation may be throttled (429); every POST takes an Idempotency-Key (core/idempotency.py)."""
+    """Errors each operation can answer; 429 everywhere; every POST takes an Idempotency-Key (core/idempotency.py)."""
+    _any_of_untagged_rows(result.get("components", {}).get("schemas", {}))
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
+            _document_errors(operation)
+            _empty_filter_means_unfiltered(operation)
             responses.setdefault("429", copy.deepcopy(_THROTTLED_RESPONSE))
             if method != "post":
                 continue

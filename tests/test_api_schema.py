@@ -37,3 +37,12 @@ def test_the_schema_validates_without_a_warning(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
 
     assert (tmp_path / "schema.yml").read_text().startswith("openapi: 3")
+
+
+def test_a_page_size_that_is_not_a_whole_number_is_refused(api):
+    api.force_authenticate(UserFactory())
+
+    response = api.get("/api/v1/notifications", {"page_size": "null"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"page_size": ["Enter a whole number of at least 1."]}

@@ -51,7 +51,7 @@ class ClientSummarySerializer(serializers.ModelSerializer):
 
 class ClientSerializer(serializers.ModelSerializer):
     owner = UserSummarySerializer(read_only=True)
-    team = TeamSummarySerializer(read_only=True)
+    team = TeamSummarySerializer(read_only=True, allow_null=True)
     status = enum_field(ClientStatus, read_only=True)
     billing_currency = enum_field(Currency, required=False)
     tags = TagListField(required=False)

@@ -21,7 +21,7 @@ from clients.api.common import (
 from clients.api.timeline import visible_contacts
 from clients.filters import HandoverFilter, RequestFilter
 from clients.models import Department, Handover, HandoverStatus, Request, RequestStatus
-from core.api import ERROR_RESPONSES
+from core.api import ERROR_RESPONSES, STALE_VERSION_RESPONSE
 
 # --- Requests ---------------------------------------------------------------------------------------------
 
@@ -161,7 +161,7 @@ class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         description="Kind, title, description, priority (the SLA follows) and contact. Send `version` to refuse "
         "a stale update with 409.",
         request=RequestUpdateSerializer,
-        responses={200: RequestSerializer, **WRITE_RESPONSES},
+        responses={200: RequestSerializer, **WRITE_RESPONSES, 409: STALE_VERSION_RESPONSE},
     )
     def partial_update(self, request, pk=None):
         client_request = self.get_object()
