@@ -240,6 +240,16 @@ def test_database_url() -> str:
     return f"postgres://{database.get('USER') or ''}{password}@{address}/{database['NAME']}"
 
 
+def forget_queue(broker, queue: str) -> None:
+    """Drop a test queue from Redis: its messages, its bindings, and what a killed worker left unacknowledged
+    (which Redis would otherwise hand back after the visibility timeout)."""
+    broker.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    for tag, payload in broker.hgetall("unacked").items():
+        if queue.encode() in payload:
+            broker.hdel("unacked", tag)
+            broker.zrem("unacked_index", tag)
+
+
 @contextmanager
 def celery_worker(
     log_path: Path, name: str, *, queues: str, pool: str = "solo", concurrency: int = 1, environment: dict | None = None

@@ -28,7 +28,7 @@ from contracts.billing.services import invoice_totals
 from contracts.models import CollectionNotice, CollectionStep, NoticeDelivery
 from contracts.tasks import send_collection_follow_ups_task
 from tests.conftest import celery_worker as run_celery_worker
-from tests.conftest import redis_answers, require, wait_for
+from tests.conftest import forget_queue, redis_answers, require, wait_for
 from tests.factories import ActiveContractFactory, ClientFactory, ContactFactory, InvoiceFactory, UserFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -55,17 +55,7 @@ def services_available(redis_and_postgresql, celery_worker_process):
     broker = redis_and_postgresql
     broker.delete(QUEUE)
     yield SimpleNamespace(broker=broker, shared_mailbox=celery_worker_process["mailbox"])
-    _forget_messages_of_this_run(broker)
-
-
-def _forget_messages_of_this_run(broker: redis.Redis) -> None:
-    """The killed worker's sweep stays unacknowledged in Redis until the visibility timeout; drop it now, and the
-    queue's bindings."""
-    broker.delete(QUEUE, f"_kombu.binding.{QUEUE}", f"_kombu.binding_permanent.{QUEUE}")
-    for tag, payload in broker.hgetall("unacked").items():
-        if QUEUE.encode() in payload:
-            broker.hdel("unacked", tag)
-            broker.zrem("unacked_index", tag)
+    forget_queue(broker, QUEUE)
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from contracts.models import RenewalReminder
 from contracts.reminders import PAUSE_VARIABLE
 from contracts.tasks import send_renewal_reminders_task
 from tests.conftest import celery_worker as run_celery_worker
-from tests.conftest import redis_answers, require, wait_for
+from tests.conftest import forget_queue, redis_answers, require, wait_for
 from tests.factories import ActiveContractFactory, UserFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -51,17 +51,7 @@ def services_available(redis_and_postgresql):
     broker = redis_and_postgresql
     broker.delete(QUEUE)
     yield broker
-    _forget_messages_of_this_run(broker)
-
-
-def _forget_messages_of_this_run(broker: redis.Redis) -> None:
-    """The killed worker's sweep stays unacknowledged in Redis until the visibility timeout; drop it now, and the
-    queue's bindings."""
-    broker.delete(QUEUE, f"_kombu.binding.{QUEUE}", f"_kombu.binding_permanent.{QUEUE}")
-    for tag, payload in broker.hgetall("unacked").items():
-        if QUEUE.encode() in payload:
-            broker.hdel("unacked", tag)
-            broker.zrem("unacked_index", tag)
+    forget_queue(broker, QUEUE)
 
 
 @contextmanager

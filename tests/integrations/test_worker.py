@@ -25,7 +25,7 @@ from integrations.models import DeliveryStatus, WebhookDelivery
 from integrations.signing import sign
 from integrations.tasks import deliver_webhook_task, send_due_webhooks_task
 from tests.conftest import celery_worker as run_celery_worker
-from tests.conftest import redis_answers, require, wait_for
+from tests.conftest import forget_queue, redis_answers, require, wait_for
 from tests.factories import UserFactory
 
 from .conftest import make_endpoint
@@ -43,11 +43,7 @@ def broker():
     connection = redis.Redis.from_url(settings.REDIS_URL)
     connection.delete(QUEUE)
     yield connection
-    connection.delete(QUEUE, f"_kombu.binding.{QUEUE}", f"_kombu.binding_permanent.{QUEUE}")
-    for tag, payload in connection.hgetall("unacked").items():  # the killed worker's task
-        if QUEUE.encode() in payload:
-            connection.hdel("unacked", tag)
-            connection.zrem("unacked_index", tag)
+    forget_queue(connection, QUEUE)  # and the killed worker's task
 
 
 @pytest.fixture
