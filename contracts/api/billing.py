@@ -47,6 +47,7 @@ from contracts.api.billing_serializers import (
     payment_rating,
 )
 from contracts.billing import selectors, services
+from contracts.billing import totals as summed
 from contracts.billing.cache import CachedPaginator
 from contracts.billing.filters_api import InvoiceFilter, PaymentFilter, WriteOffRequestFilter
 from contracts.models import (
@@ -120,6 +121,23 @@ class BillingCountPagination(StandardPagination):
     django_paginator_class = CachedPaginator
 
 
+class InvoiceCountPagination(BillingCountPagination):
+    """The invoice list's pages: the count from the pre-summed invoice totals when the filters allow
+    (``contracts.billing.totals``), else from the billing cache."""
+
+    known_count: int | None = None
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.known_count = view.summed_count() if view is not None else None
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, object_list, per_page) -> CachedPaginator:
+        paginator = CachedPaginator(object_list, per_page)
+        if self.known_count is not None:
+            paginator.count = self.known_count
+        return paginator
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Invoices",
@@ -140,7 +158,7 @@ class BillingCountPagination(StandardPagination):
 class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
-    pagination_class = BillingCountPagination
+    pagination_class = InvoiceCountPagination
     ordering_fields = INVOICE_ORDERING
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -154,6 +172,14 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_serializer_context(self) -> dict:
         return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+    def _filters(self) -> dict | None:
+        """The list's filters as its filter set cleaned them (invalid ones were refused with a 400 already)."""
+        filterset = DjangoFilterBackend().get_filterset(self.request, self.get_queryset(), self)
+        return filterset.form.cleaned_data if filterset is not None and filterset.is_valid() else None
+
+    def summed_count(self) -> int | None:
+        return summed.count(self.request.user, self._filters(), today=timezone.localdate())
 
     def _answer(self, invoice: Invoice, code: int = status.HTTP_200_OK) -> Response:
         fresh = invoice_card(user=self.request.user).get(pk=invoice.pk)
@@ -174,7 +200,9 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=False, methods=["get"], filter_backends=[DjangoFilterBackend], pagination_class=None)
     def totals(self, request):
         invoices = self.filter_queryset(selectors.invoice_list(user=request.user))
-        return Response(InvoiceTotalsSerializer({"totals": selectors.cached_totals_by_currency(invoices)}).data)
+        filters, today = self._filters(), timezone.localdate()
+        rows = summed.totals_by_currency(request.user, filters, invoices, today=today)
+        return Response(InvoiceTotalsSerializer({"totals": rows}).data)
 
     @extend_schema(
         summary="Create an invoice",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from contracts.billing import selectors
+from contracts.billing import totals as summed
 from contracts.billing.cache import cached, revision
 from contracts.models import Invoice, WriteOffRequest, WriteOffStatus
 
@@ -49,7 +50,9 @@ def finance_panel(user) -> dict:
     revision_now = revision()
     return {
         "billing_finance": {
-            "overdue": selectors.cached_totals_by_currency(invoices.overdue(today), revision_now=revision_now),
+            "overdue": summed.totals_by_currency(
+                user, {"overdue": True}, invoices.overdue(today), today=today, revision_now=revision_now
+            ),
             "counts": collection_counts(invoices, today, revision_now=revision_now),
             "overdue_url": invoices_url(overdue=1),
             "promises_url": invoices_url(promise_due=today.isoformat()),

@@ -41,6 +41,7 @@ from .deals import (
     StageChange,
     reasonable_date,
 )
+from .totals import InvoiceTotal, InvoiceTotalQuerySet
 
 __all__ = [
     "DEFAULT_PROBABILITY",
@@ -66,6 +67,8 @@ __all__ = [
     "InvoiceNumber",
     "InvoiceQuerySet",
     "InvoiceStatus",
+    "InvoiceTotal",
+    "InvoiceTotalQuerySet",
     "NegotiationRound",
     "NoticeDelivery",
     "Payment",

@@ -10,6 +10,7 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Role
@@ -888,12 +889,12 @@ def _rows(am, finance, count: int, contract=None) -> None:
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
-        # session, user, unread count (header: finance has no team); the invoices' revision and, the rows having
-        # changed it, the totals per currency (they count the rows too); the page of rows with client, owner, team
-        # and contract; the filter form's manager and team choices
-        ("/invoices/", 8),
+        # session, user, unread count (header: finance has no team); the totals per currency (they count the rows
+        # too; on SQLite the invoices' revision first, the rows having changed it); the page of rows with client,
+        # owner, team and contract; the filter form's manager and team choices
+        ("/invoices/", 7 if connection.vendor == "postgresql" else 8),
         # a bucket and a computed sort change the queries' shape, not their number
-        ("/invoices/?bucket=d1_30&sort=-outstanding", 8),
+        ("/invoices/?bucket=d1_30&sort=-outstanding", 7 if connection.vendor == "postgresql" else 8),
         # header (3); the revision; the aging by client counted, a page of it; the totals per currency
         ("/receivables/", 7),
         # header (3); the revision; bucket totals; a column of cards per overdue bucket (4); promises, disputes and

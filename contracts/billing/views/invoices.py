@@ -19,6 +19,7 @@ from accounts.permissions import is_director
 from clients.models import Client
 from clients.views import _cell, _Echo
 from contracts.billing import selectors, services
+from contracts.billing import totals as summed
 from contracts.billing.filters import InvoiceFilter
 from contracts.billing.forms import (
     DisputeForm,
@@ -112,6 +113,13 @@ def filtered_invoices(request: HttpRequest, today: date) -> tuple[InvoiceFilter,
     return filterset, (filterset.qs if filterset.is_valid() else filterset.queryset.none())
 
 
+def invoice_totals(user, filterset: InvoiceFilter, invoices: QuerySet[Invoice], today: date) -> list[dict]:
+    """The filtered list's totals per currency: pre-summed where the filters allow, else cached until an invoice
+    changes (every page and sort of the list shares them)."""
+    filters = filterset.form.cleaned_data if filterset.is_valid() else None
+    return summed.totals_by_currency(user, filters, invoices, today=today)
+
+
 def _sorted(invoices: QuerySet[Invoice], sort: str) -> tuple[QuerySet[Invoice], str]:
     if sort.removeprefix("-") not in SORTS:
         sort = DEFAULT_SORT
@@ -157,7 +165,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     """Filter, sort and page through the invoices the user may see, with the filtered set's totals per currency."""
     today = timezone.localdate()
     filterset, invoices = filtered_invoices(request, today)
-    totals = selectors.cached_totals_by_currency(invoices)  # every page and sort of this list shares them
+    totals = invoice_totals(request.user, filterset, invoices, today)
     invoices, sort = _sorted(invoices, request.GET.get("sort", DEFAULT_SORT))
     paginator = Paginator(invoices, PAGE_SIZE)
     paginator.count = sum(total["count"] for total in totals)  # the totals counted the rows already
