@@ -172,7 +172,7 @@ def start_worker(log_path: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO", "-Q", QUEUE]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{QUEUE}@%h"]
     with open(log_path, "w") as log:
-        worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        worker = subprocess.Popen(
             command, cwd=BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     deadline = time.monotonic() + 60
