@@ -23,7 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models.functions import Coalesce, Greatest
 from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -47,8 +47,10 @@ class Factor:
 class HealthRule:
     """A factor another app adds (contracts: renewals; billing: receivables), without clients importing it.
 
-    ``annotations(now)`` returns the SQL annotations it needs on clients, ``penalty()`` an integer expression over
-    them (points lost), and ``explain(client, now)`` the Factor to show, or None when it costs nothing.
+    ``annotations(now)`` returns the SQL annotations it needs on clients (for ``explain``), ``penalty(now)`` an
+    integer expression of the points lost (over those annotations, or better, with no look-up per client: a list of
+    every client scored runs it on thousands), and ``explain(client, now)`` the Factor to show, or None when it
+    costs nothing.
     """
 
     annotations: Callable
@@ -90,13 +92,28 @@ def annotate_health(clients: QuerySet, now=None) -> QuerySet:
         last_touch_at=Coalesce(F("last_activity_at"), F("created_at")),
         open_urgent_requests=Coalesce(Subquery(urgent, output_field=IntegerField()), Value(0)),
     )
-    penalty = Subquery(inactivity, output_field=IntegerField()) + Least(
-        F("open_urgent_requests") * URGENT_POINTS_EACH, Value(URGENT_POINTS_MAX)
-    )
+    penalty = Subquery(inactivity, output_field=IntegerField()) + _urgent_penalty()
     for rule in RULES:
         clients = clients.annotate(**rule.annotations(now))
-        penalty = penalty + rule.penalty()
+        penalty = penalty + rule.penalty(now)
     return clients.annotate(health_score=Greatest(Value(100) - penalty, Value(0)))
+
+
+def _urgent_penalty() -> Case:
+    """Points lost for open urgent requests, as ``open_urgent_requests`` counts them: two sets of clients (with one
+    or more, with enough to reach the cap) computed once for the whole list, instead of a count per client."""
+    from clients.models import OPEN_REQUEST_STATUSES, Priority, Request
+
+    open_urgent = Request.objects.filter(priority=Priority.URGENT, status__in=OPEN_REQUEST_STATUSES).order_by()
+    capped_at = -(-URGENT_POINTS_MAX // URGENT_POINTS_EACH)  # requests that reach the cap
+    rules = [
+        When(
+            pk__in=open_urgent.values("client").annotate(n=Count("pk")).filter(n__gte=count).values("client"),
+            then=Value(min(count * URGENT_POINTS_EACH, URGENT_POINTS_MAX)),
+        )
+        for count in range(capped_at, 0, -1)
+    ]
+    return Case(*rules, default=Value(0), output_field=IntegerField())
 
 
 def least_healthy(clients: QuerySet, *, limit: int, below: int = AT_RISK_BELOW, now=None) -> tuple[list, int]:

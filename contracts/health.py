@@ -25,7 +25,8 @@ def _annotations(now) -> dict:
     return {"renewal_due_without_deal": Exists(due)}
 
 
-def _penalty():
+def _penalty(now):
+    # The annotation is an EXISTS over the contracts due: PostgreSQL computes it once, as a set, for a whole list.
     return Case(
         When(renewal_due_without_deal=True, then=Value(RENEWAL_POINTS)), default=Value(0), output_field=IntegerField()
     )

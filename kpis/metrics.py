@@ -47,7 +47,8 @@ from contracts.models import (
 from core.money import Currency
 
 from . import cache as kpi_cache
-from .models import KpiTarget, Metric, ScopeKind
+from . import ledger
+from .models import BillingMonth, ClientRevenue, KpiTarget, Metric, ScopeKind
 from .periods import Period
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -277,8 +278,28 @@ def invoices_issued(scope: Scope, period: Period) -> QuerySet[Invoice]:
     ).exclude(status__in=REVENUE_EXCLUDED)
 
 
+def billed_months(scope: Scope, period: Period) -> QuerySet[BillingMonth] | None:
+    """The period's pre-summed invoices and payments of the scope's owners (``kpis.ledger``), or None when they
+    cannot give its figures (SQLite, or a period that is not whole months): then add up the records."""
+    if not ledger.covers(period.start, period.end):
+        return None
+    return BillingMonth.objects.filter(scope.owned("owner"), month__gte=period.start, month__lte=period.end)
+
+
+def _billed(scope: Scope, period: Period, column: str) -> dict[str, Decimal] | None:
+    """{currency: Σ column} of the period's billed months, currencies with nothing left out (every invoice's net
+    and gross and every payment is above 0, so the records' sums have no zero either); None as ``billed_months``."""
+    months = billed_months(scope, period)
+    if months is None:
+        return None
+    return {currency: total for currency, total in _per_currency(months, "currency", column).items() if total}
+
+
 def invoiced_revenue(scope: Scope, period: Period) -> Figure:
     """Σ net of the invoices issued in the period (void ones excluded)."""
+    billed = _billed(scope, period, "invoiced_net")
+    if billed is not None:
+        return Figure(Metric.INVOICED_REVENUE, billed)
     return Figure(Metric.INVOICED_REVENUE, _per_currency(invoices_issued(scope, period), "currency", "net_amount"))
 
 
@@ -290,6 +311,9 @@ def payments_received(scope: Scope, period: Period) -> QuerySet[Payment]:
 
 def cash_collected(scope: Scope, period: Period) -> Figure:
     """Σ payments received in the period, per the invoice's currency."""
+    billed = _billed(scope, period, "received")
+    if billed is not None:
+        return Figure(Metric.CASH_COLLECTED, billed)
     return Figure(Metric.CASH_COLLECTED, _per_currency(payments_received(scope, period), "invoice__currency", "amount"))
 
 
@@ -356,7 +380,10 @@ def owed_totals(scope: Scope, day: date) -> list[Owed]:
     """What ``receivables_on`` owes, summed per owner, currency and whether it was past due on ``day``, in one
     query that looks up no payment per invoice: Σ (gross − paid_amount) of the invoices that may owe, plus the
     payments received after the day on them. Nothing is ever overpaid, so an invoice that owed nothing adds 0 and
-    the totals equal the records' sums."""
+    the totals equal the records' sums. On a month's last day, from the pre-summed months (``kpis.ledger``): what
+    was owed and past due at its end is the sum of their changes up to it."""
+    if ledger.covers(day.replace(day=1), day):
+        return _owed_from_ledger(scope, day)
     invoices = _may_owe_on(scope, day).order_by()
     unpaid = invoices.values(
         grouped_owner=F("contract__owner"),
@@ -380,6 +407,20 @@ def owed_totals(scope: Scope, day: date) -> list[Owed]:
     return [Owed(*key, amount) for key, amount in sorted(totals.items())]
 
 
+def _owed_from_ledger(scope: Scope, day: date) -> list[Owed]:
+    rows = (
+        BillingMonth.objects.filter(scope.owned("owner"), month__lte=day)
+        .order_by()
+        .values("owner", "currency")
+        .annotate(owed=Coalesce(Sum("owed_change"), ZERO), past_due=Coalesce(Sum("overdue_change"), ZERO))
+    )
+    owed = []
+    for row in rows:
+        key = (row["owner"], row["currency"])
+        owed += [Owed(*key, False, row["owed"] - row["past_due"]), Owed(*key, True, row["past_due"])]
+    return sorted((row for row in owed if row.amount), key=lambda row: (row.owner, row.currency, row.past_due))
+
+
 def _owed_per_currency(scope: Scope, day: date, *, past_due_only: bool) -> dict[str, Decimal]:
     amounts: dict[str, Decimal] = {}
     for row in owed_totals(scope, day):
@@ -400,7 +441,9 @@ def overdue_receivables(scope: Scope, period: Period) -> Figure:
 def dso(scope: Scope, period: Period) -> Figure:
     """Days sales outstanding per currency: outstanding gross on the last day ÷ gross issued in the period × days."""
     outstanding = _owed_per_currency(scope, period.end, past_due_only=False)
-    issued = _per_currency(invoices_issued(scope, period), "currency", "gross_amount")
+    issued = _billed(scope, period, "invoiced_gross")
+    if issued is None:
+        issued = _per_currency(invoices_issued(scope, period), "currency", "gross_amount")
     return Figure(
         Metric.DSO,
         {
@@ -417,10 +460,13 @@ def _retention(scope: Scope, period: Period) -> dict[str, tuple[Decimal, Decimal
     """Per currency: (revenue of the 12 months before the last 12, from the clients that had some; those
     clients' revenue in the last 12 months; the same capped per client at what it was). One query: the invoices
     of the 24 months summed per client and currency, then added up per currency (a currency billed in the earlier
-    12 months has a prior total above 0: every invoice's net is)."""
+    12 months has a prior total above 0: every invoice's net is). For windows of whole months (every calendar
+    period's), from the clients' pre-summed revenue instead."""
     end = period.end
     current_start = _months_before(end, RETENTION_MONTHS)
     prior_start = _months_before(end, 2 * RETENTION_MONTHS)
+    if ledger.covers(end.replace(day=1), end) and all(map(ledger.is_month_end, (current_start, prior_start))):
+        return _retention_from_ledger(scope, end.replace(day=1), current_start.replace(day=1))
     per_client = (
         Invoice.objects.filter(scope.owned("contract__owner"), issue_date__gt=prior_start, issue_date__lte=end)
         .exclude(status__in=REVENUE_EXCLUDED)
@@ -432,6 +478,27 @@ def _retention(scope: Scope, period: Period) -> dict[str, tuple[Decimal, Decimal
         )
         .filter(prior__gt=0)
     )
+    return _retention_sums(per_client)
+
+
+def _retention_from_ledger(scope: Scope, month: date, year_before: date) -> dict[str, tuple]:
+    """``_retention`` from the clients' pre-summed 12-month revenue (``kpis.ledger``): the months ending with
+    ``month`` against those ending with ``year_before``, two rows per client instead of two years of invoices."""
+    per_client = (
+        ClientRevenue.objects.filter(scope.owned("owner"), month__in=(year_before, month))
+        .order_by()
+        .values("client", "currency")
+        .annotate(
+            prior=Coalesce(Sum("net_12_months", filter=Q(month=year_before)), ZERO),
+            current=Coalesce(Sum("net_12_months", filter=Q(month=month)), ZERO),
+        )
+        .filter(prior__gt=0)
+    )
+    return _retention_sums(per_client)
+
+
+def _retention_sums(per_client: QuerySet) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
+    """Per currency: Σ prior, Σ current and Σ min(current, prior) over ``per_client``'s rows."""
     sums = {}
     for currency in Currency.values:
         only = Q(currency=currency)

@@ -152,3 +152,69 @@ class ExchangeRate(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}: {self.vnd_per_usd}"
+
+
+# --- Pre-summed billing figures (``kpis.ledger``) -----------------------------------------------------------------
+# No database foreign keys: PostgreSQL's triggers write these rows (migration kpis.0002), and they hold sums, not
+# records anyone points at.
+
+
+class BillingMonth(models.Model):
+    """A contract owner's invoices and payments in one currency, pre-summed per calendar month: what the revenue,
+    cash and receivables figures add up (``kpis.ledger``). Each column counts from its month on:
+
+    - ``invoiced_net``, ``invoiced_gross``: invoices issued in the month, drafts and void ones excluded;
+    - ``received``: payments received in the month (cash collected);
+    - ``owed_change``: what became owed in the month (gross of the invoices issued in it) less what was paid on
+      them in it, so the sum up to a month is what was owed at its end; void and written-off invoices excluded;
+    - ``overdue_change``: the same for what was past due at a month's end (an invoice counts from the first month
+      whose last day is after its due date).
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    month = models.DateField()
+    # Sums of many invoices: wider than one invoice's amount.
+    invoiced_net = models.DecimalField(max_digits=22, decimal_places=2, default=0)
+    invoiced_gross = models.DecimalField(max_digits=22, decimal_places=2, default=0)
+    received = models.DecimalField(max_digits=22, decimal_places=2, default=0)
+    owed_change = models.DecimalField(max_digits=22, decimal_places=2, default=0)
+    overdue_change = models.DecimalField(max_digits=22, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "currency", "month"], name="kpi_billing_month_key")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.currency} {self.month:%Y-%m}"
+
+
+class ClientRevenue(models.Model):
+    """A client's net invoiced revenue over the 12 months ending with ``month`` (drafts and void invoices
+    excluded), per contract owner and currency: revenue retention compares two of these a year apart."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    month = models.DateField()
+    net_12_months = models.DecimalField(max_digits=22, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            # Month first: retention reads two months of every client.
+            models.UniqueConstraint(fields=["month", "client", "owner", "currency"], name="kpi_client_revenue_key")
+        ]
+        # The same with the sum, so that retention reads the index alone.
+        indexes = [
+            models.Index(
+                fields=["month", "client", "currency", "owner", "net_12_months"], name="kpi_client_revenue_sum"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.owner_id} {self.currency} {self.month:%Y-%m}"

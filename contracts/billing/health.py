@@ -4,8 +4,10 @@ The oldest open invoice's days past due cost points: more than 30 days −10, mo
 A disputed invoice, or one with a promise to pay, still counts: follow-ups pause for them, but the money is late
 all the same and the account is at risk until it comes in. A paid, void or written-off invoice never counts.
 
-One subquery per client, served by the (client, status, due_date) index: the oldest due date among its open
-invoices more than 30 days past due, as days past due (NULL when there is none).
+The score's points: for each rule, the set of clients with an open invoice more than its days past due, computed
+once for a whole list. The client page's explanation: one subquery per client, served by the (client, status,
+due_date) index: the oldest due date among its open invoices more than 30 days past due, as days past due (NULL
+when there is none).
 """
 
 from datetime import timedelta
@@ -35,11 +37,17 @@ def _annotations(now) -> dict:
     return {"oldest_overdue_invoice_late": Subquery(oldest, output_field=DurationField())}
 
 
-def _penalty():
-    # NULL (nothing overdue that long, the usual case) is tested first, so most clients cost one look-up.
-    rules = [When(oldest_overdue_invoice_late__isnull=True, then=Value(0))]
-    rules += [
-        When(oldest_overdue_invoice_late__gt=timedelta(days=days), then=Value(points)) for days, points in OVERDUE_RULES
+def _penalty(now):
+    """The points of ``oldest_overdue_invoice_late`` without a look-up per client: for each rule, the clients with an
+    open invoice more than its days past due, a set computed once for a whole list (the open invoices' partial
+    index by due date), the longest first."""
+    today = timezone.localdate(now)
+    open_invoices = Invoice.objects.filter(status__in=OPEN_STATUSES).order_by()
+    rules = [
+        When(
+            pk__in=open_invoices.filter(due_date__lt=today - timedelta(days=days)).values("client"), then=Value(points)
+        )
+        for days, points in OVERDUE_RULES
     ]
     return Case(*rules, default=Value(0), output_field=IntegerField())
 

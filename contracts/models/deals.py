@@ -180,6 +180,27 @@ class Contract(TimeStampedModel):
             models.Index(fields=["stage", "notice_deadline"]),
             models.Index(fields=["signed_at"]),
             models.Index(fields=["stage", "stage_changed_at"]),
+            # The KPI dashboards' grouped figures, each read from its index alone (no table look-up): contracts
+            # signed over a trend of periods; each client's first signature (new clients); signed contracts ending
+            # in a period (renewal rate); the open pipeline, weighted.
+            models.Index(
+                fields=["signed_at", "owner", "currency", "kind", "value", "created_at"],
+                condition=Q(signed_at__isnull=False),
+                name="contract_signed_figures",
+            ),
+            models.Index(
+                fields=["client", "signed_at", "id"], condition=Q(signed_at__isnull=False), name="contract_first_signed"
+            ),
+            models.Index(
+                fields=["end_date", "owner", "stage", "id"],
+                condition=Q(signed_at__isnull=False),
+                name="contract_signed_ending",
+            ),
+            models.Index(
+                fields=["owner", "currency", "value", "probability"],
+                condition=Q(stage__in=["draft", "negotiation", "awaiting_signature"]),
+                name="contract_pipeline_weighted",
+            ),
         ]
 
     def __str__(self) -> str:

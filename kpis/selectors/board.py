@@ -39,6 +39,7 @@ from kpis.metrics import (
     Scope,
     _ratio,
     _retention,
+    billed_months,
     costs_incurred,
     invoices_issued,
     lost_contracts,
@@ -382,7 +383,7 @@ def _load_facts(board: Board, span: Period) -> dict:
     _load_endings(board)
     board.weighted = _amounts(open_pipeline(base), "owner", "currency", WEIGHTED)
     _load_invoiced(board)
-    board.cash = _amounts(payments_received(base, period), "invoice__contract__owner", "invoice__currency", "amount")
+    _load_cash(board)
     board.new_clients = _counts(first_contracts(base, period), "owner")
     _load_receivables(board)
     if board.retention_scope is not None:
@@ -457,7 +458,37 @@ def _load_endings(board: Board) -> None:
         board.renewed[row["owner"]] = row["renewed"]
 
 
+def _billed(board: Board, column: str) -> dict[Key, Decimal] | None:
+    """{(owner, currency): Σ column} of the period's pre-summed months (``kpis.ledger``), zero sums left out (the
+    records never sum to zero: every amount is above 0); None when the months cannot give the period's figures."""
+    months = billed_months(board.base, board.period)
+    if months is None:
+        return None
+    return {key: amount for key, amount in _amounts(months, "owner", "currency", column).items() if amount}
+
+
+def _load_cash(board: Board) -> None:
+    cash = _billed(board, "received")
+    if cash is None:
+        cash = _amounts(
+            payments_received(board.base, board.period), "invoice__contract__owner", "invoice__currency", "amount"
+        )
+    board.cash = cash
+
+
 def _load_invoiced(board: Board) -> None:
+    months = billed_months(board.base, board.period)
+    if months is not None:
+        rows = (
+            months.order_by()
+            .values("owner", "currency")
+            .annotate(net=Coalesce(Sum("invoiced_net"), ZERO), gross=Coalesce(Sum("invoiced_gross"), ZERO))
+        )
+        for row in rows:
+            if row["net"] or row["gross"]:
+                key = (row["owner"], row["currency"])
+                board.invoiced_net[key], board.invoiced_gross[key] = row["net"], row["gross"]
+        return
     rows = (
         invoices_issued(board.base, board.period)
         .order_by()
