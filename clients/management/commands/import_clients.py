@@ -3,16 +3,17 @@
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from clients.importer import clients_import
 from core.errors import DomainError
+from core.management import base
 
 
-class Command(BaseCommand):
+class Command(base.Command):
     help = gettext_lazy(
         "Import clients and their contacts from a UTF-8 CSV file (columns in clients/importer.py). "
         "Every row is checked first; with any error nothing is imported."

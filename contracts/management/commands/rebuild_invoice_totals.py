@@ -1,13 +1,14 @@
 """``manage.py rebuild_invoice_totals [--check]``: the pre-summed invoice totals (contracts/models/totals.py)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contracts.billing import totals
+from core.management import base
 
 
-class Command(BaseCommand):
+class Command(base.Command):
     help = gettext_lazy(
         "Recompute the pre-summed invoice totals the invoice list reads (PostgreSQL keeps them up to date by "
         "itself; run this after restoring a partial backup or loading invoices with triggers disabled)."

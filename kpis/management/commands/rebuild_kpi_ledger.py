@@ -1,13 +1,14 @@
 """``manage.py rebuild_kpi_ledger [--check]``: the pre-summed invoices and payments the KPIs read (kpis/ledger.py)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.management import base
 from kpis import ledger
 
 
-class Command(BaseCommand):
+class Command(base.Command):
     help = gettext_lazy(
         "Recompute the pre-summed invoices and payments the KPIs read (PostgreSQL keeps them up to date by itself; "
         "run this after restoring a partial backup or loading invoices with triggers disabled)."
