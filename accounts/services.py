@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Notification, NotificationLevel, Role, Team, User
 from core.errors import DomainError
+from core.outbox import enqueue
 
 
 @transaction.atomic
@@ -101,7 +102,7 @@ def notify(
     if notification.send_email:
         from accounts.tasks import send_notification_email_task
 
-        transaction.on_commit(lambda: send_notification_email_task.delay(notification.pk))
+        enqueue(send_notification_email_task, notification.pk)
     return notification
 
 

@@ -315,7 +315,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 # A message taken by a worker that dies is handed to another worker after this long (acks_late).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3 * 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3 * 3600),
+    # A page that hands a task over does not hang on an unreachable broker: the task waits in the outbox.
+    "socket_connect_timeout": 2,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
@@ -355,6 +359,11 @@ CELERY_BEAT_SCHEDULE = {
     "prune-idempotency-keys": {
         "task": "core.tasks.prune_idempotency_keys_task",
         "schedule": crontab(minute=40),
+    },
+    # Tasks asked for while the broker was down (core/outbox.py), handed over once it is back.
+    "relay-outbox": {
+        "task": "core.tasks.relay_outbox_task",
+        "schedule": crontab(minute="*"),
     },
     "send-kpi-digest": {
         "task": "kpis.tasks.send_kpi_digest_task",

@@ -22,6 +22,7 @@ from clients.models import ActivityKind, Client, Contact
 from clients.services import activity_log
 from contracts.models import Contract, Phase
 from core.errors import ConflictError, DomainError, PermissionDeniedError
+from core.outbox import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def phase_send_report(*, phase: Phase, actor: User) -> list[Contact]:
     from contracts.tasks import send_phase_report_task
 
     phase_id, actor_id = phase.pk, actor.pk
-    transaction.on_commit(lambda: send_phase_report_task.delay(phase_id, actor_id))
+    enqueue(send_phase_report_task, phase_id, actor_id)
     return recipients
 
 

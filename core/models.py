@@ -37,3 +37,26 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class OutboxMessage(models.Model):
+    """A background task asked for in a transaction and not yet handed to the broker (core/outbox.py).
+
+    Written in the transaction that asks for the task, so the task exists exactly when the change that needs it
+    committed; deleted once the broker took it. A row that stays here is a task the broker refused (Redis down):
+    the relay hands it over when the broker is back, and an administrator sees it, with its last error, in the
+    admin under "Queued background tasks".
+    """
+
+    task = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    created_at = models.DateTimeField(_("asked for"), default=timezone.now, db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts to queue"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("queued background task")
+        verbose_name_plural = _("queued background tasks")
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)!r}"

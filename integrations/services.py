@@ -6,7 +6,6 @@ nothing and a committed one is never lost (the retry sweep takes any delivery wh
 """
 
 from datetime import timedelta
-from functools import partial
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from accounts.permissions import has_role
 from core.errors import DomainError, PermissionDeniedError
+from core.outbox import enqueue
 from integrations.models import (
     PING,
     DeliveryStatus,
@@ -67,15 +67,11 @@ def _deliver(event: WebhookEvent, endpoint_ids: list[int]) -> list[WebhookDelive
     deliveries = WebhookDelivery.objects.bulk_create(
         [WebhookDelivery(event=event, endpoint_id=pk, next_attempt_at=now) for pk in endpoint_ids]
     )
-    transaction.on_commit(partial(_queue, [delivery.pk for delivery in deliveries]))
-    return deliveries
-
-
-def _queue(delivery_ids: list[int]) -> None:
     from integrations.tasks import deliver_webhook_task
 
-    for delivery_id in delivery_ids:
-        deliver_webhook_task.delay(delivery_id, 0)
+    for delivery in deliveries:
+        enqueue(deliver_webhook_task, delivery.pk, 0)
+    return deliveries
 
 
 # --- Endpoints (admins) -----------------------------------------------------------------------------------
@@ -169,5 +165,7 @@ def delivery_redeliver(*, delivery: WebhookDelivery, actor: User) -> WebhookDeli
         status=DeliveryStatus.PENDING,
         redelivery_of=delivery,
     )
-    transaction.on_commit(partial(_queue, [redelivery.pk]))
+    from integrations.tasks import deliver_webhook_task
+
+    enqueue(deliver_webhook_task, redelivery.pk, 0)
     return redelivery

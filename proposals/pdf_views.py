@@ -13,6 +13,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.outbox import enqueue
 from proposals import services
 from proposals.models import Proposal
 from proposals.pdf import FAILED, READY, download_filename, pdf_state
@@ -66,7 +67,7 @@ def pdf_download(request: HttpRequest, pk: int) -> HttpResponse:
         except FileNotFoundError:  # the stored file is gone: the task sees it missing and renders it again
             from proposals.tasks import render_proposal_pdf_task
 
-            render_proposal_pdf_task.delay(proposal.pk)
+            enqueue(render_proposal_pdf_task, proposal.pk)
     else:
         services.request_pdf(proposal)
     proposal.refresh_from_db()

@@ -25,6 +25,7 @@ from clients.models import Client, Contact, Request
 from contracts.models import Contract, Stage
 from core.errors import ConflictError, DomainError, PermissionDeniedError, TransitionError
 from core.money import format_money
+from core.outbox import enqueue
 from integrations.services import EventType, emit
 from proposals.models import (
     EDITABLE_STATUSES,
@@ -534,7 +535,7 @@ def proposal_send(*, proposal: Proposal, actor: User, recipient: Contact | None 
     from proposals.tasks import send_proposal_email_task
 
     proposal_id, nonce = proposal.pk, proposal.token_nonce
-    transaction.on_commit(lambda: send_proposal_email_task.delay(proposal_id, nonce))
+    enqueue(send_proposal_email_task, proposal_id, nonce)
     request_pdf(proposal)
     return proposal
 
@@ -689,5 +690,5 @@ def request_pdf(proposal: Proposal) -> bool:
     Proposal.objects.filter(pk=proposal.pk).update(pdf_requested_hash=digest, pdf_error="")
     proposal.pdf_requested_hash = digest
     proposal_id = proposal.pk
-    transaction.on_commit(lambda: render_proposal_pdf_task.delay(proposal_id))
+    enqueue(render_proposal_pdf_task, proposal_id)
     return True

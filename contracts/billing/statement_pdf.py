@@ -39,6 +39,7 @@ from contracts.billing.selectors import (
 from contracts.models import DocumentStatus, StatementDocument
 from core.errors import DomainError, PermissionDeniedError
 from core.money import Currency
+from core.outbox import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def _retry(document: StatementDocument) -> StatementDocument:
 def _enqueue(document_id: int) -> None:
     from contracts.tasks import render_statement_pdf_task
 
-    transaction.on_commit(lambda: render_statement_pdf_task.delay(document_id))
+    enqueue(render_statement_pdf_task, document_id)
 
 
 def current_statement_document(*, statement: Statement, language: str) -> StatementDocument | None:
