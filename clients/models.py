@@ -168,6 +168,8 @@ class Client(TimeStampedModel):
             ),
         ]
         indexes = [
+            # The health figures' revision (kpis/cache.py): the clients' latest change, one index look-up.
+            models.Index(fields=["updated_at"], name="client_updated_at"),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["team", "status"]),
             models.Index(fields=["status"]),

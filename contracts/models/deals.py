@@ -180,6 +180,8 @@ class Contract(TimeStampedModel):
             models.Index(fields=["stage", "notice_deadline"]),
             models.Index(fields=["signed_at"]),
             models.Index(fields=["stage", "stage_changed_at"]),
+            # The KPI figures' revision (kpis/cache.py): the contracts' latest change, one index look-up.
+            models.Index(fields=["updated_at"], name="contract_updated_at"),
             # The KPI dashboards' grouped figures, each read from its index alone (no table look-up): contracts
             # signed over a trend of periods; each client's first signature (new clients); signed contracts ending
             # in a period (renewal rate); the open pipeline, weighted.
