@@ -10,7 +10,13 @@ from decimal import ROUND_HALF_UP, Decimal
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import exceptions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,11 +34,13 @@ from .periods import Period, PeriodKind, current_period
 from .scorecard import figure_cells, per_currency, readable_scope, sees_all_scopes, targets_of
 from .serializers import (
     PERIOD_HELP,
+    PERIOD_PATTERN,
     KpiTargetChangeSerializer,
     KpiTargetSerializer,
     KpiTargetSetSerializer,
     MetricFigureSerializer,
     MetricQuerySerializer,
+    period_from_key,
 )
 
 TARGET_ORDERING = ["period_start", "metric", "value", "updated_at"]
@@ -44,24 +52,31 @@ def target_list(*, user: User) -> QuerySet[KpiTarget]:
     return KpiTarget.objects.visible_to(user).select_related("user", "team", "set_by")
 
 
+@extend_schema_field({"anyOf": [{"type": "string", "pattern": PERIOD_PATTERN}, {"type": "string", "maxLength": 0}]})
+class PeriodFilter(django_filters.CharFilter):
+    """The targets of a period (``2026-11``, ``2026-Q4``, ``2026``; empty: every period); any other value is a 400
+    naming it."""
+
+    def filter(self, queryset, value):
+        if value in (None, ""):
+            return queryset
+        try:
+            return queryset.for_period(period_from_key(value))
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({"period": error.detail}) from None
+
+
 class KpiTargetFilter(django_filters.FilterSet):
     metric = django_filters.ChoiceFilter(choices=Metric.choices)
     scope = django_filters.ChoiceFilter(choices=ScopeKind.choices)
     user = django_filters.NumberFilter(field_name="user_id", label="The account manager's id")
     team = django_filters.NumberFilter(field_name="team_id", label="The team's id")
     period_kind = django_filters.ChoiceFilter(choices=PeriodKind.choices)
-    period = django_filters.CharFilter(method="in_period", label=PERIOD_HELP)
+    period = PeriodFilter(label=PERIOD_HELP)
 
     class Meta:
         model = KpiTarget
         fields = ["metric", "scope", "user", "team", "period_kind", "period"]
-
-    def in_period(self, queryset, name, value):
-        try:
-            return queryset.for_period(Period.parse(value))
-        except ValueError:
-            message = _("Enter a month (2026-11), a quarter (2026-Q4) or a year (2026).")
-            raise exceptions.ValidationError({"period": [message]}) from None
 
 
 def ensure_director(user: User) -> None:

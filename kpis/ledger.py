@@ -10,7 +10,12 @@ a contract's change of owner:
   excluded), payments received, and the changes of what was owed and past due at each month's end (void and
   written-off invoices excluded), so the sum of the months up to one is what was owed at its end;
 - ``ClientRevenue``: per client, contract owner, currency and month, the net invoiced over the 12 months ending
-  with it: retention compares a month's with the one a year before.
+  with it: retention compares a month's with the one a year before;
+- ``SignedMonth``: per owner, currency, kind and month of signature in the agency's calendar (``LedgerZone``:
+  the ``TIME_ZONE`` its months are counted in), the contracts signed, their value, and for those recorded before
+  their signature the time they took: the signed-revenue trend (twelve years on a year's dashboard), deals won,
+  upsells and days to close. Kept by a trigger on contracts (insert, delete, a change of signature, owner,
+  currency, kind, value or creation time).
 
 The metrics read them for calendar periods (whole months: every month, quarter and year) on PostgreSQL, and add up
 the invoices and payments directly otherwise (SQLite, small data). Both give the same figures
@@ -20,6 +25,7 @@ recomputes the tables (``--check`` compares them with the invoices and payments)
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 
 MONTH_COLUMNS = "owner_id, currency, month, invoiced_net, invoiced_gross, received, owed_change, overdue_change"
@@ -67,6 +73,15 @@ FROM monthly CROSS JOIN generate_series(0, 11) g
 GROUP BY 1, 2, 3, 4
 HAVING sum(net) <> 0
 """
+SIGNED_COLUMNS = "owner_id, currency, kind, month, signed, value, timed, days_to_close"
+SIGNED = """
+SELECT owner_id, currency, kind, date_trunc('month', signed_at AT TIME ZONE %(zone)s)::date, count(*), sum(value),
+       count(*) FILTER (WHERE created_at <= signed_at),
+       coalesce(sum(signed_at - created_at) FILTER (WHERE created_at <= signed_at), interval '0')
+FROM contracts_contract
+WHERE signed_at IS NOT NULL
+GROUP BY 1, 2, 3, 4
+"""
 
 
 def kept() -> bool:
@@ -76,6 +91,14 @@ def kept() -> bool:
 
 def is_month_end(day: date) -> bool:
     return (day + timedelta(days=1)).day == 1
+
+
+def signed_months_kept() -> bool:
+    """Whether ``SignedMonth`` counts months in the configured time zone (after a change of ``TIME_ZONE``, not
+    until ``rebuild_kpi_ledger``)."""
+    from kpis.models import LedgerZone
+
+    return kept() and LedgerZone.objects.filter(pk=1, time_zone=settings.TIME_ZONE).exists()
 
 
 def covers(start: date, end: date) -> bool:
@@ -88,12 +111,20 @@ def rebuild() -> int:
     """Recompute both tables from the invoices and payments; the number of rows written. Locks the invoices and
     payments against writes meanwhile, so no trigger adds to rows being replaced."""
     with connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE contracts_invoice, contracts_payment IN SHARE MODE")
+        cursor.execute("LOCK TABLE contracts_invoice, contracts_payment, contracts_contract IN SHARE MODE")
         cursor.execute("DELETE FROM kpis_billingmonth")
         cursor.execute("DELETE FROM kpis_clientrevenue")
+        cursor.execute("DELETE FROM kpis_signedmonth")
         cursor.execute(f"INSERT INTO kpis_billingmonth ({MONTH_COLUMNS}) {MONTHS}")
         rows = cursor.rowcount
         cursor.execute(f"INSERT INTO kpis_clientrevenue ({REVENUE_COLUMNS}) {REVENUES}")
+        rows += cursor.rowcount
+        cursor.execute(
+            "INSERT INTO kpis_ledgerzone (id, time_zone) VALUES (1, %s) "
+            "ON CONFLICT (id) DO UPDATE SET time_zone = EXCLUDED.time_zone",
+            [settings.TIME_ZONE],
+        )
+        cursor.execute(f"INSERT INTO kpis_signedmonth ({SIGNED_COLUMNS}) {SIGNED}", {"zone": settings.TIME_ZONE})
         return rows + cursor.rowcount
 
 
@@ -103,6 +134,8 @@ def differences(limit: int = 10) -> tuple[int, list[tuple]]:
     checks = (
         ("kpis_billingmonth", MONTH_COLUMNS, MONTHS, 3),
         ("kpis_clientrevenue", REVENUE_COLUMNS, REVENUES, 4),
+        # In the months of the zone the rows were counted in (signed_months_kept says whether it is TIME_ZONE).
+        ("kpis_signedmonth", SIGNED_COLUMNS, SIGNED.replace("%(zone)s", "(SELECT time_zone FROM kpis_ledgerzone)"), 4),
     )
     count, first = 0, []
     with connection.cursor() as cursor:

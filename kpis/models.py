@@ -3,6 +3,7 @@
 Actuals are never stored: ``kpis.metrics`` computes each from the live data.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -218,3 +219,39 @@ class ClientRevenue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.owner_id} {self.currency} {self.month:%Y-%m}"
+
+
+class SignedMonth(models.Model):
+    """Contracts signed per owner, currency and kind in one month of the agency's calendar (``kpis.ledger``): the
+    signed-revenue trend, deals won, upsells and days to close add these up instead of every signed contract.
+    ``timed`` and ``days_to_close`` cover the contracts recorded before their signature (``metrics.TIMED``)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    kind = models.CharField(max_length=15)
+    month = models.DateField()
+    signed = models.IntegerField(default=0)
+    value = models.DecimalField(max_digits=22, decimal_places=2, default=0)
+    timed = models.IntegerField(default=0)
+    days_to_close = models.DurationField(default=timedelta(0))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "currency", "kind", "month"], name="kpi_signed_month_key")
+        ]
+        indexes = [models.Index(fields=["month"], name="kpi_signed_month_month")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.currency} {self.kind} {self.month:%Y-%m}: {self.signed}"
+
+
+class LedgerZone(models.Model):
+    """The time zone whose calendar months ``SignedMonth`` counts in (one row): the triggers read it; the rows
+    are used only while it is the configured ``TIME_ZONE`` (``rebuild_kpi_ledger`` recounts them after a change)."""
+
+    time_zone = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.time_zone

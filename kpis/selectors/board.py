@@ -17,6 +17,7 @@ from django.db.models import (
     Count,
     DateTimeField,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -28,7 +29,7 @@ from django.utils import timezone
 from accounts.models import Role, Team, User
 from contracts.models import Contract, ContractKind, Stage
 from kpis import cache as kpi_cache
-from kpis import metrics
+from kpis import ledger, metrics
 from kpis.currency import Converter
 from kpis.metrics import (
     DAYS_TO_CLOSE,
@@ -48,7 +49,7 @@ from kpis.metrics import (
     payments_received,
     signed_contracts,
 )
-from kpis.models import KpiTarget, Metric, ScopeKind
+from kpis.models import KpiTarget, Metric, ScopeKind, SignedMonth
 from kpis.periods import Period
 
 TREND_PERIODS = 12
@@ -412,9 +413,26 @@ def first_contracts(scope: Scope, period: Period) -> QuerySet[Contract]:
 
 def _load_signed(board: Board, span: Period) -> None:
     """Contracts signed in the trend's periods, per owner, currency and period; upsells, deals won and days to
-    close come from the same rows."""
+    close come from the same rows: the months pre-summed by the database (``kpis.ledger``), else the contracts."""
+    rows = _signed_months(board, span) if ledger.signed_months_kept() else _signed_contracts(board, span)
+    for row in rows:
+        begins = period_start_of(row["bucket"], board.period.kind)
+        key = (row["owner"], row["currency"], begins)
+        board.signed[key] = board.signed.get(key, Decimal("0")) + row["total"]
+        if begins != board.period.start:
+            continue
+        owner = row["owner"]
+        board.won[owner] = board.won.get(owner, 0) + row["won"]
+        if row["upsells"]:
+            board.upsell[(owner, row["currency"])] = board.upsell.get((owner, row["currency"]), ZERO) + row["upsell"]
+        duration, count = board.to_close.get(owner, (timedelta(0), 0))
+        board.to_close[owner] = (duration + (row["to_close"] or timedelta(0)), count + row["timed"])
+
+
+def _signed_contracts(board: Board, span: Period) -> QuerySet:
+    """The signed contracts grouped per owner, currency and period (``bucket``: the period's first moment)."""
     bucket = Trunc("signed_at", board.period.kind, output_field=DateTimeField(), tzinfo=timezone.get_current_timezone())
-    rows = (
+    return (
         signed_contracts(board.base, span)
         .order_by()
         .values("owner", "currency", bucket=bucket)
@@ -427,18 +445,24 @@ def _load_signed(board: Board, span: Period) -> None:
             timed=Count("pk", filter=TIMED),
         )
     )
-    for row in rows:
-        begins = period_start_of(row["bucket"], board.period.kind)
-        key = (row["owner"], row["currency"], begins)
-        board.signed[key] = board.signed.get(key, Decimal("0")) + row["total"]
-        if begins != board.period.start:
-            continue
-        owner = row["owner"]
-        board.won[owner] = board.won.get(owner, 0) + row["won"]
-        if row["upsells"]:
-            board.upsell[(owner, row["currency"])] = row["upsell"]
-        duration, count = board.to_close.get(owner, (timedelta(0), 0))
-        board.to_close[owner] = (duration + (row["to_close"] or timedelta(0)), count + row["timed"])
+
+
+def _signed_months(board: Board, span: Period) -> QuerySet:
+    """The same rows from the pre-summed months (``bucket``: the month; several make up a quarter or a year)."""
+    upsells = Q(kind=ContractKind.UPSELL)
+    return (
+        SignedMonth.objects.filter(board.base.owned("owner"), month__gte=span.start, month__lte=span.end)
+        .order_by()
+        .values("owner", "currency", bucket=F("month"))
+        .annotate(
+            total=Coalesce(Sum("value"), ZERO),
+            won=Sum("signed"),
+            upsells=Coalesce(Sum("signed", filter=upsells), 0),
+            upsell=Coalesce(Sum("value", filter=upsells), ZERO),
+            to_close=Sum("days_to_close"),
+            timed=Sum("timed"),
+        )
+    )
 
 
 def _load_endings(board: Board) -> None:

@@ -234,3 +234,47 @@ def test_the_command_finds_and_repairs_a_difference(book, capsys):
     call_command("rebuild_kpi_ledger")
     assert ledger.differences() == (0, [])
     assert "rebuilt" in capsys.readouterr().out
+
+
+def signed_rows(board_period: Period, monkeypatch, *, from_months: bool) -> dict:
+    """The board's signed facts (trend, deals won, upsells, days to close) read one way or the other."""
+    with monkeypatch.context() as patch:
+        patch.setattr(ledger, "signed_months_kept", lambda: from_months)
+        board = build_board(Scope.agency(), board_period)
+    return {"signed": board.signed, "won": board.won, "upsell": board.upsell, "to_close": board.to_close}
+
+
+def test_the_signed_months_follow_every_write_to_a_contract(book, monkeypatch):
+    people, contracts = book["people"], book["contracts"]
+    assert ledger.signed_months_kept()
+    upsell = ActiveContractFactory(client=contracts["an"].client, owner=people["an"], kind="upsell")
+    late = ActiveContractFactory(client=contracts["chi"].client, owner=people["chi"])
+    # The factories record contracts after their signature; two of them were recorded before, days to close apart.
+    Contract.objects.filter(pk=upsell.pk).update(created_at=upsell.signed_at - timedelta(days=12, hours=5))
+    Contract.objects.filter(pk=contracts["chi"].pk).update(created_at=contracts["chi"].signed_at - timedelta(days=3))
+    Contract.objects.filter(pk=late.pk).update(created_at=late.signed_at + timedelta(days=3))
+    assert ledger.differences() == (0, [])
+
+    Contract.objects.filter(pk=upsell.pk).update(value=D("90000000"), kind="new_business")
+    Contract.objects.filter(pk=contracts["binh"].pk).update(owner=people["chi"], signed_at=timezone.now())
+    Contract.objects.filter(pk=contracts["an_on_binh"].pk).update(signed_at=None, stage="draft")
+    Contract.objects.filter(pk=late.pk).delete()
+    assert ledger.differences() == (0, [])
+
+    for kind in ("month", "quarter", "year"):
+        period = Period.containing(kind, timezone.localdate())
+        from_months = signed_rows(period, monkeypatch, from_months=True)
+        assert from_months == signed_rows(period, monkeypatch, from_months=False), kind
+        assert from_months["signed"]
+    year = signed_rows(Period.containing("year", timezone.localdate()), monkeypatch, from_months=True)
+    assert any(count for _, count in year["to_close"].values())  # the timed contracts were counted
+
+
+def test_the_signed_months_are_not_read_in_another_time_zone_until_rebuilt(book, settings):
+    settings.TIME_ZONE = "Asia/Tokyo"
+
+    assert not ledger.signed_months_kept()  # months counted in Ho Chi Minh City time: the contracts are read
+
+    call_command("rebuild_kpi_ledger")
+    assert ledger.signed_months_kept()
+    assert ledger.differences() == (0, [])

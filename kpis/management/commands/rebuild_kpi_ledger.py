@@ -10,7 +10,8 @@ from kpis import ledger
 
 class Command(base.Command):
     help = gettext_lazy(
-        "Recompute the pre-summed invoices and payments the KPIs read (PostgreSQL keeps them up to date by itself; "
+        "Recompute the pre-summed invoices, payments and signed contracts the KPIs read (PostgreSQL keeps them up to "
+        "date by itself; "
         "run this after restoring a partial backup or loading invoices with triggers disabled)."
     )
 
@@ -19,8 +20,8 @@ class Command(base.Command):
             "--check",
             action="store_true",
             help=gettext_lazy(
-                "Compare the pre-summed rows with the invoices and payments and change nothing; exit 1 when they "
-                "differ."
+                "Compare the pre-summed rows with the invoices, payments and contracts and change nothing; exit 1 "
+                "when they differ."
             ),
         )
 
