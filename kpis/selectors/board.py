@@ -424,7 +424,7 @@ def _load_signed(board: Board, span: Period) -> None:
         owner = row["owner"]
         board.won[owner] = board.won.get(owner, 0) + row["won"]
         if row["upsells"]:
-            board.upsell[(owner, row["currency"])] = board.upsell.get((owner, row["currency"]), ZERO) + row["upsell"]
+            board.upsell[(owner, row["currency"])] = board.upsell.get((owner, row["currency"]), Decimal("0")) + row["upsell"]
         duration, count = board.to_close.get(owner, (timedelta(0), 0))
         board.to_close[owner] = (duration + (row["to_close"] or timedelta(0)), count + row["timed"])
 

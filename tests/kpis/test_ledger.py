@@ -259,6 +259,8 @@ def test_the_signed_months_follow_every_write_to_a_contract(book, monkeypatch):
     Contract.objects.filter(pk=contracts["binh"].pk).update(owner=people["chi"], signed_at=timezone.now())
     Contract.objects.filter(pk=contracts["an_on_binh"].pk).update(signed_at=None, stage="draft")
     Contract.objects.filter(pk=late.pk).delete()
+    ActiveContractFactory(client=contracts["binh"].client, owner=people["binh"], kind="upsell")
+    ActiveContractFactory(client=contracts["binh"].client, owner=people["binh"], kind="upsell")
     assert ledger.differences() == (0, [])
 
     for kind in ("month", "quarter", "year"):
@@ -268,6 +270,8 @@ def test_the_signed_months_follow_every_write_to_a_contract(book, monkeypatch):
         assert from_months["signed"]
     year = signed_rows(Period.containing("year", timezone.localdate()), monkeypatch, from_months=True)
     assert any(count for _, count in year["to_close"].values())  # the timed contracts were counted
+    assert year["upsell"]
+    assert all(isinstance(amount, Decimal) for amount in (*year["upsell"].values(), *year["signed"].values()))
 
 
 def test_the_signed_months_are_not_read_in_another_time_zone_until_rebuilt(book, settings):
