@@ -424,7 +424,8 @@ def _load_signed(board: Board, span: Period) -> None:
         owner = row["owner"]
         board.won[owner] = board.won.get(owner, 0) + row["won"]
         if row["upsells"]:
-            board.upsell[(owner, row["currency"])] = board.upsell.get((owner, row["currency"]), Decimal("0")) + row["upsell"]
+            key = (owner, row["currency"])
+            board.upsell[key] = board.upsell.get(key, Decimal("0")) + row["upsell"]
         duration, count = board.to_close.get(owner, (timedelta(0), 0))
         board.to_close[owner] = (duration + (row["to_close"] or timedelta(0)), count + row["timed"])
 
