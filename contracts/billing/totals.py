@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import Team
 from contracts.billing import selectors
 from contracts.billing.filters import NO_TEAM, OPEN
-from contracts.billing.selectors import MONEY, ZERO, bucket_filter
+from contracts.billing.selectors import BUCKETS, MONEY, ZERO, aging_row, bucket_filter
 from contracts.models import OPEN_STATUSES, Invoice, InvoiceTotal
 
 # Filters that narrow the list by something the pre-summed rows do not keep: with any of them in force, the
@@ -65,6 +65,22 @@ def count(user, filters: dict | None, *, today: date) -> int | None:
     """How many invoices the user sees with these filters, from the pre-summed rows; None when they cannot say."""
     rows = summed_rows(user, filters, today=today)
     return None if rows is None else rows.aggregate(count=Coalesce(Sum("invoices"), 0))["count"]
+
+
+def aging_totals(user, *, today: date) -> list[dict] | None:
+    """The aging of what the user's clients owe today, one row per currency, as ``selectors.aging_totals`` gives
+    it, from the pre-summed rows (None where the database does not keep them)."""
+    rows = summed_rows(user, {"status": OPEN}, today=today)
+    if rows is None:
+        return None
+    sums = {bucket.key: Coalesce(Sum(OWED, filter=bucket_filter(bucket.key, today)), ZERO) for bucket in BUCKETS}
+    grouped = (
+        rows.order_by()
+        .values("currency")
+        .annotate(**sums, total=Coalesce(Sum(OWED), ZERO), count=Coalesce(Sum("invoices"), 0))
+        .order_by("-total", "currency")
+    )
+    return [aging_row({**row, "invoices": row["count"]}, "currency") for row in grouped]
 
 
 def summed_rows(user, filters: dict | None, *, today: date) -> QuerySet[InvoiceTotal] | None:

@@ -76,9 +76,14 @@ def overdue_invoices(
 
 
 def receivables_aging(*, user: User, revision_now: str | None = None) -> list[dict]:
-    """The aging of what is owed today, one row per currency (``contracts.billing.selectors.aging``), from the
-    billing cache while no invoice changes (``revision_now``: the data's revision a board read, ``kpis.cache``,
-    which moves whenever billing's does)."""
+    """The aging of what is owed today, one row per currency (``contracts.billing.selectors.aging``): from the
+    pre-summed invoice totals on PostgreSQL, else from the billing cache while no invoice changes (``revision_now``:
+    the data's revision a board read, ``kpis.cache``, which moves whenever billing's does)."""
+    from contracts.billing import totals as summed
     from contracts.billing.selectors import cached_aging_totals, invoice_list
 
-    return cached_aging_totals(invoice_list(user=user), today=timezone.localdate(), revision_now=revision_now)
+    today = timezone.localdate()
+    presummed = summed.aging_totals(user, today=today)
+    if presummed is not None:
+        return presummed
+    return cached_aging_totals(invoice_list(user=user), today=today, revision_now=revision_now)

@@ -201,6 +201,16 @@ def test_totals_from_the_pre_summed_rows_equal_the_invoices_added_up(book, who):
         assert summed.count(user, filterset.form.cleaned_data, today=TODAY) == filterset.qs.count(), data
 
 
+@pytest.mark.parametrize("who", ["an", "chi", "sales", "finance", "loner"])
+def test_the_aging_from_the_pre_summed_rows_equals_the_invoices_aged(book, who):
+    user = book["people"][who]
+
+    aging = summed.aging_totals(user, today=TODAY)
+
+    assert aging == selectors.aging_totals(selectors.invoice_list(user=user), today=TODAY)
+    assert aging or who == "loner"
+
+
 @pytest.mark.parametrize("overdue", ["1", "0"])
 def test_the_api_overdue_filter_reads_the_same_totals(book, overdue):
     user = book["people"]["finance"]
