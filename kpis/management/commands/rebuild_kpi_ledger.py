@@ -34,11 +34,11 @@ class Command(base.Command):
             return
         count, first = ledger.differences()
         if not count:
-            self.stdout.write(_("The KPI ledger agrees with the invoices and payments."))
+            self.stdout.write(_("The KPI ledger agrees with the invoices, payments and contracts."))
             return
         for row in first:
             self.stderr.write(" ".join("-" if value is None else str(value) for value in row))
         raise CommandError(
-            _("%(count)s KPI ledger rows differ from the invoices and payments: run rebuild_kpi_ledger.")
+            _("%(count)s KPI ledger rows differ from the invoices, payments and contracts: run rebuild_kpi_ledger.")
             % {"count": count}
         )
