@@ -50,6 +50,7 @@ from clients.models import (  # noqa: E402
 )
 from clients.sla import sla_deadlines  # noqa: E402
 from clients.text import fold, search_text  # noqa: E402
+from contracts.billing import totals as invoice_sums  # noqa: E402
 from contracts.billing.services import invoice_totals  # noqa: E402
 from contracts.models import (  # noqa: E402
     DEFAULT_PROBABILITY,
@@ -69,6 +70,7 @@ from contracts.models import (  # noqa: E402
     StageChange,
     WriteOffRequest,
 )
+from kpis import ledger  # noqa: E402
 
 CLIENT_TAX_PREFIX = "999"
 PARTNER_TAX_PREFIX = "998"
@@ -254,6 +256,38 @@ def step(label: str) -> Iterator[None]:
     started = time.perf_counter()
     yield
     print(f"{time.perf_counter() - started:7.1f} s")
+
+
+# The tables whose writes PostgreSQL's triggers add to the pre-summed figures (contracts/models/totals.py,
+# kpis/ledger.py): row by row they would cost millions of upserts here, so they pause and the sums are recomputed.
+SUMMED_TABLES = ("contracts_invoice", "contracts_payment", "contracts_contract", "clients_client")
+
+
+@contextmanager
+def pre_summed_paused() -> Iterator[None]:
+    """The pre-summed figures' triggers off while rows are written by the hundred thousand, the figures recomputed
+    from the rows once after. A run that dies in between leaves them off: the next run turns them back on first."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        for table in SUMMED_TABLES:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    try:
+        yield
+    finally:
+        resume_pre_summed()
+
+
+def resume_pre_summed() -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in SUMMED_TABLES:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    with step("pre-summed invoice totals and KPI ledger"):
+        invoice_sums.rebuild()
+        ledger.rebuild()
 
 
 # --- What is already there -----------------------------------------------------------------------------------
@@ -1106,14 +1140,33 @@ def main() -> None:
     present = present_sizes()
     rebuild = options.reset or options.reset_contracts or options.reset_billing
     if present == wanted and not rebuild:
+        if triggers_paused():
+            resume_pre_summed()  # an earlier run died while writing
         print(f"Generated data already present at this size ({_describe(present)}); nothing to do.")
         return
+    with pre_summed_paused():
+        write(options, present, wanted)
+    print(f"Done in {time.perf_counter() - started:.1f} s.")
+
+
+def triggers_paused() -> bool:
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgenabled = 'D' AND tgrelid::regclass::text"
+            " = ANY(%s)",
+            [list(SUMMED_TABLES)],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def write(options: argparse.Namespace, present: Sizes, wanted: Sizes) -> None:
     if present.clients and not options.reset and _people(present) == _people(wanted):
         if present.contracts == wanted.contracts and not options.reset_contracts:
             replace_billing(present, wanted, options.seed)
         else:
             replace_contracts(present, wanted, options.seed)
-        print(f"Done in {time.perf_counter() - started:.1f} s.")
         return
     if present.clients or present.partners:
         if not options.reset:
@@ -1123,7 +1176,6 @@ def main() -> None:
         vacuum_analyze()  # so the new rows reuse the space of the deleted ones
     print(f"Generating on {connection.vendor}: {_describe(wanted)}")
     generate(wanted, options.contacts_per_client, options.seed)
-    print(f"Done in {time.perf_counter() - started:.1f} s.")
 
 
 def replace_contracts(present: Sizes, wanted: Sizes, seed: int) -> None:
