@@ -24,6 +24,7 @@ web processes, share the cache (``CACHE_URL``, README) or each keeps its own cop
 
 import hashlib
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -32,6 +33,7 @@ from django.db.models import Count, F, Func, Max, Subquery
 
 from contracts.billing.cache import CHANGES_KEY as INVOICE_CHANGES_KEY
 from contracts.models import Contract, Invoice
+from core.counters import bump
 
 TIMEOUT = 120  # seconds
 CONTRACTS_DELETED_KEY = "kpis:contract-deletions"
@@ -57,15 +59,7 @@ def revision() -> str:
 
 def contract_deleted(**kwargs) -> None:
     """``post_delete`` of a contract: once the deletion commits, every figure cached under a revision is stale."""
-    transaction.on_commit(_count_deletion)
-
-
-def _count_deletion() -> None:
-    if not cache.add(CONTRACTS_DELETED_KEY, 1, timeout=None):
-        try:
-            cache.incr(CONTRACTS_DELETED_KEY)
-        except ValueError:  # evicted between the two calls
-            cache.set(CONTRACTS_DELETED_KEY, 1, timeout=None)
+    transaction.on_commit(partial(bump, CONTRACTS_DELETED_KEY))
 
 
 def clients_revision() -> str:

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Max, Model, QuerySet
 
 from contracts.models import Invoice, Payment
+from core.counters import bump
 
 TIMEOUT = 120  # seconds
 CHANGES_KEY = "billing:invoice-changes"
@@ -45,15 +46,7 @@ def revision(model: type[Model] = Invoice) -> str:
 
 def invoices_changed() -> None:
     """Called in a transaction that changes or deletes invoices: once it commits, every cached figure is stale."""
-    transaction.on_commit(_count_change)
-
-
-def _count_change() -> None:
-    if not cache.add(CHANGES_KEY, 1, timeout=None):
-        try:
-            cache.incr(CHANGES_KEY)
-        except ValueError:  # evicted between the two calls
-            cache.set(CHANGES_KEY, 1, timeout=None)
+    transaction.on_commit(partial(bump, CHANGES_KEY))
 
 
 def cached(queryset: QuerySet, compute: Callable[[QuerySet], T], *, revision_now: str | None = None) -> T:
