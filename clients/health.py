@@ -106,14 +106,28 @@ def _urgent_penalty() -> Case:
 
     open_urgent = Request.objects.filter(priority=Priority.URGENT, status__in=OPEN_REQUEST_STATUSES).order_by()
     capped_at = -(-URGENT_POINTS_MAX // URGENT_POINTS_EACH)  # requests that reach the cap
-    rules = [
-        When(
-            pk__in=open_urgent.values("client").annotate(n=Count("pk")).filter(n__gte=count).values("client"),
-            then=Value(min(count * URGENT_POINTS_EACH, URGENT_POINTS_MAX)),
-        )
-        for count in range(capped_at, 0, -1)
-    ]
-    return Case(*rules, default=Value(0), output_field=IntegerField())
+    return tiered_penalty(
+        [
+            (
+                open_urgent.values("client").annotate(n=Count("pk")).filter(n__gte=count).values("client"),
+                min(count * URGENT_POINTS_EACH, URGENT_POINTS_MAX),
+            )
+            for count in range(capped_at, 0, -1)
+        ]
+    )
+
+
+def tiered_penalty(tiers: list[tuple[QuerySet, int]]) -> Case:
+    """The points of sets of client ids that nest, each in the next (the clients with 2 urgent requests or more
+    among those with 1 or more), the narrowest first: ``(clients, points)``. The widest is asked first: a client in
+    none of them, most clients, costs one hashed look-up instead of one per set."""
+    *narrower, (widest, fewest_points) = tiers
+    within_widest = Case(
+        *[When(pk__in=clients, then=Value(points)) for clients, points in narrower],
+        default=Value(fewest_points),
+        output_field=IntegerField(),
+    )
+    return Case(When(pk__in=widest, then=within_widest), default=Value(0), output_field=IntegerField())
 
 
 def least_healthy(clients: QuerySet, *, limit: int, below: int = AT_RISK_BELOW, now=None) -> tuple[list, int]:

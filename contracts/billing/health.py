@@ -12,12 +12,12 @@ when there is none).
 
 from datetime import timedelta
 
-from django.db.models import Case, DurationField, ExpressionWrapper, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import DurationField, ExpressionWrapper, F, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from clients.health import Factor, HealthRule
+from clients.health import Factor, HealthRule, tiered_penalty
 from contracts.models import OPEN_STATUSES, Invoice
 
 # (more than this many days past due, points lost), the longest first
@@ -40,16 +40,15 @@ def _annotations(now) -> dict:
 def _penalty(now):
     """The points of ``oldest_overdue_invoice_late`` without a look-up per client: for each rule, the clients with an
     open invoice more than its days past due, a set computed once for a whole list (the open invoices' partial
-    index by due date), the longest first."""
+    index by due date and client, ``invoice_open_client``, without reading the table), the longest first."""
     today = timezone.localdate(now)
     open_invoices = Invoice.objects.filter(status__in=OPEN_STATUSES).order_by()
-    rules = [
-        When(
-            pk__in=open_invoices.filter(due_date__lt=today - timedelta(days=days)).values("client"), then=Value(points)
-        )
-        for days, points in OVERDUE_RULES
-    ]
-    return Case(*rules, default=Value(0), output_field=IntegerField())
+    return tiered_penalty(
+        [
+            (open_invoices.filter(due_date__lt=today - timedelta(days=days)).values("client"), points)
+            for days, points in OVERDUE_RULES
+        ]
+    )
 
 
 def overdue_points(days_late: int) -> int:

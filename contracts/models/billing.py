@@ -154,6 +154,13 @@ class Invoice(TimeStampedModel):
             models.Index(
                 fields=["due_date", "id"], condition=Q(status__in=["issued", "partially_paid"]), name="invoice_open"
             ),
+            # The client health score's overdue-receivables rule (contracts.billing.health): the clients with an open
+            # invoice due before a date, read from the index alone.
+            models.Index(
+                fields=["due_date", "client"],
+                condition=Q(status__in=["issued", "partially_paid"]),
+                name="invoice_open_client",
+            ),
             # Looking a number up by its beginning (?q=INV-2026-0012), whatever the database's collation.
             models.Index(fields=["number"], opclasses=["varchar_pattern_ops"], name="invoice_number_prefix"),
             # The cached aggregates' revision (contracts.billing.cache): the latest change, one index look-up.

@@ -203,6 +203,18 @@ class Contract(TimeStampedModel):
                 condition=Q(stage__in=["draft", "negotiation", "awaiting_signature"]),
                 name="contract_pipeline_weighted",
             ),
+            # The client health score's renewal rule (contracts.health): active contracts by notice deadline, and the
+            # renewal deals in the pipeline or signed, both read from the index alone for a list of every client.
+            models.Index(
+                fields=["notice_deadline", "client", "id"], condition=Q(stage="active"), name="contract_active_notice"
+            ),
+            models.Index(
+                fields=["renewal_of"],
+                condition=Q(
+                    renewal_of__isnull=False, stage__in=["draft", "negotiation", "awaiting_signature", "active"]
+                ),
+                name="contract_open_renewal",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from contracts.models import Stage
@@ -96,13 +97,15 @@ def test_the_board_runs_the_same_number_of_queries_for_two_or_twenty_account_man
 ):
     period = Period.parse("2026-09")
     # users; the data's revision; signed (with the trend), lost, ending, pipeline, invoiced, payments, new
-    # clients, receivables, revenue retention; costs, targets
-    with django_assert_num_queries(13):
+    # clients, receivables, revenue retention; costs, targets; on PostgreSQL, whether the pre-summed signed
+    # months count in this time zone (kpis.ledger)
+    queries = 13 + (connection.vendor == "postgresql")
+    with django_assert_num_queries(queries):
         build_board(Scope.agency(), period)
     for n in range(18):
         am = UserFactory(role="account_manager", team=book.north)
         ContractFactory(client__owner=am, stage=Stage.NEGOTIATION, probability=40, value=vnd(n + 1))
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(queries):
         board = build_board(Scope.agency(), period)
     assert len(board.members.account_managers()) == 21
 
