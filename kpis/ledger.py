@@ -94,8 +94,8 @@ def is_month_end(day: date) -> bool:
 
 
 def signed_months_kept() -> bool:
-    """Whether ``SignedMonth`` counts months in the configured time zone (after a change of ``TIME_ZONE``, not
-    until ``rebuild_kpi_ledger``)."""
+    """Whether ``SignedMonth`` counts months in the configured time zone (after a change of ``TIME_ZONE``, or with
+    the zone's row gone, not until ``rebuild_kpi_ledger``)."""
     from kpis.models import LedgerZone
 
     return kept() and LedgerZone.objects.filter(pk=1, time_zone=settings.TIME_ZONE).exists()

@@ -22,6 +22,9 @@ BEGIN
         RETURN;
     END IF;
     SELECT time_zone INTO v_zone FROM kpis_ledgerzone WHERE id = 1;
+    IF v_zone IS NULL THEN
+        RETURN;  -- no zone, no months kept (the dashboards read the contracts) until rebuild_kpi_ledger
+    END IF;
     INSERT INTO kpis_signedmonth AS t (owner_id, currency, kind, month, signed, value, timed, days_to_close)
     VALUES (
         p_owner, p_currency, p_kind, date_trunc('month', p_signed AT TIME ZONE v_zone)::date, p_sign,

@@ -15,7 +15,7 @@ from contracts.billing import services
 from contracts.models import Contract, Invoice
 from kpis import ledger, metrics
 from kpis.metrics import METRICS, Scope
-from kpis.models import BillingMonth, ClientRevenue, Metric
+from kpis.models import BillingMonth, ClientRevenue, LedgerZone, Metric
 from kpis.periods import Period
 from kpis.selectors import build_board
 from tests.conftest import require
@@ -35,8 +35,9 @@ LEDGER_METRICS = (
 
 
 @pytest.fixture(autouse=True)
-def _postgresql():
+def _postgresql(db):
     require(connection.vendor == "postgresql", "the KPI ledger is kept by PostgreSQL triggers")
+    ledger.rebuild()  # a transactional test run before on this database emptied every table, the zone's too
 
 
 def months_ago(months: int, day: int = 1) -> date:
@@ -282,3 +283,14 @@ def test_the_signed_months_are_not_read_in_another_time_zone_until_rebuilt(book,
     call_command("rebuild_kpi_ledger")
     assert ledger.signed_months_kept()
     assert ledger.differences() == (0, [])
+
+
+def test_without_the_zone_row_contracts_are_still_written_and_the_dashboards_read_them(book):
+    LedgerZone.objects.all().delete()  # e.g. a test database emptied between tests
+
+    contract = ActiveContractFactory(owner=book["people"]["an"])
+
+    assert Contract.objects.filter(pk=contract.pk).exists()
+    assert not ledger.signed_months_kept()
+    call_command("rebuild_kpi_ledger")
+    assert ledger.signed_months_kept() and ledger.differences() == (0, [])
