@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from accounts import selectors, services
 from accounts.models import Notification, Team, User
 from core.api import ERROR_RESPONSES
+from core.filters import TrueOrFalseFilter
 
 
 class TeamSummarySerializer(serializers.ModelSerializer):
@@ -57,9 +58,10 @@ class MeUpdateSerializer(serializers.Serializer):
 @api_view(["GET", "PATCH"])
 def me(request):
     if request.method == "PATCH":
-        data = MeUpdateSerializer(data=request.data)
+        data = MeUpdateSerializer(data=request.data, partial=True)  # a PATCH: what is left out stays as it is
         data.is_valid(raise_exception=True)
-        services.user_set_language(user=request.user, language=data.validated_data["preferred_language"])
+        if "preferred_language" in data.validated_data:
+            services.user_set_language(user=request.user, language=data.validated_data["preferred_language"])
     return Response(MeSerializer(request.user).data)
 
 
@@ -91,7 +93,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationFilter(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", label="Only unread")
+    unread = TrueOrFalseFilter(field_name="read_at", lookup_expr="isnull", label="Only unread")
 
     class Meta:
         model = Notification

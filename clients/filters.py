@@ -21,6 +21,7 @@ from clients.models import (
     Tier,
 )
 from clients.selectors import CLIENT_ORDERINGS, client_name_or_detail_filter, client_search_filter
+from core.filters import TrueOrFalseFilter
 
 ALL = _("All")
 
@@ -134,7 +135,7 @@ class RequestFilter(django_filters.FilterSet):
 class ActivityFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=ActivityKind.choices)
     client = django_filters.NumberFilter(field_name="client_id")
-    open_next_step = django_filters.BooleanFilter(method="with_open_next_step", label=_("Open next step"))
+    open_next_step = TrueOrFalseFilter(method="with_open_next_step", label=_("Open next step"))
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -57,6 +58,9 @@ urlpatterns = [
     path("favicon.ico", core_views.favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
+    # Anything else under the API is its JSON 404, also with DEBUG on (whose 404 page is HTML), and also for a
+    # POST with a session cookie (CSRF is checked on views that exist: its refusal would be an HTML 403).
+    re_path(r"^api/v1/", csrf_exempt(core_views.page_not_found)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -28,17 +28,25 @@ class StandardPagination(PageNumberPagination):
 
     def get_page_size(self, request):
         """A `page_size` that is not a whole number of at least 1 is a 400, not silently the default."""
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and not (raw.isdigit() and int(raw) >= 1):
-            raise exceptions.ValidationError({self.page_size_query_param: [_("Enter a whole number of at least 1.")]})
+        whole_number_parameter(request, self.page_size_query_param)
         return super().get_page_size(request)
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
-            if parameter["name"] == self.page_size_query_param:
+            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
                 parameter["schema"]["minimum"] = 1
         return parameters
+
+
+def whole_number_parameter(request, name: str) -> int | None:
+    """The query parameter ``name`` as a whole number of at least 1, None when absent; a 400 naming it otherwise."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+        raise exceptions.ValidationError({name: [_("Enter a whole number of at least 1.")]})
+    return int(raw)
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -119,13 +127,14 @@ _IDEMPOTENCY_KEY_PARAMETER = {
     "in": "header",
     "required": False,
     "description": (
-        "Any unique string (a UUID is best), at most 255 characters. A retry with the same key within 24 hours "
+        "Any unique string of printable ASCII characters (a new UUID per request is best), at most 255. A retry "
+        "with the same key within 24 hours "
         "gets the first answer again, with `Idempotent-Replayed: true`, and creates nothing twice; a concurrent "
         "twin waits for the first to finish. The same key with another body or path is 422 "
         "`idempotency_key_reused`. Keys are per user."
     ),
-    "schema": {"type": "string", "maxLength": 255},
-    "example": "0b4e8f1c-2d7a-4c55-9a0e-6f1d2c3b4a59",
+    # No example value: one key shared by every request would make each POST after the first a 422.
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
 }
 _REPLAYED_HEADER = {
     "Idempotent-Replayed": {
@@ -201,6 +210,7 @@ def schema_postprocess(result, generator, request, public):
             if method != "post":
                 continue
             operation.setdefault("parameters", []).append(copy.deepcopy(_IDEMPOTENCY_KEY_PARAMETER))
+            responses.setdefault("400", _error_response("400"))  # a malformed key: `invalid_idempotency_key`
             responses.setdefault("422", copy.deepcopy(_KEY_REUSED_RESPONSE))
             for status, response in responses.items():
                 if str(status).startswith("2"):

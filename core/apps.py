@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
+
+    def ready(self):
+        from core.json_input import hold_json_input_to_schema_types
+
+        hold_json_input_to_schema_types()

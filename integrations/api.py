@@ -1,6 +1,7 @@
 """Read-only API for administrators: the webhook endpoints and their delivery log (the secret is not in it)."""
 
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
 from accounts.models import Role
@@ -40,6 +41,16 @@ class WebhookDeliveryFilter(filters.FilterSet):
         fields = ["endpoint", "status"]
 
 
+ADMINS_ONLY = "Administrators only; endpoints are registered and changed on the Webhooks page."
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Webhook endpoints",
+        description=f"Where Accord sends events, with the deliveries of the last 24 hours. {ADMINS_ONLY}",
+    ),
+    retrieve=extend_schema(summary="One webhook endpoint", description=f"Its secret is never shown. {ADMINS_ONLY}"),
+)
 class WebhookEndpointViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = WebhookEndpointSerializer
     permission_classes = [HasRole.of(Role.ADMIN)]
@@ -49,6 +60,16 @@ class WebhookEndpointViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.endpoint_list()
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="Webhook deliveries",
+        description=(
+            "The delivery log, newest first: each event sent to each endpoint, its status, attempts, the last "
+            f"answer's status code and error. Filter by `endpoint` and `status`. {ADMINS_ONLY}"
+        ),
+    ),
+    retrieve=extend_schema(summary="One webhook delivery", description=ADMINS_ONLY),
+)
 class WebhookDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = WebhookDeliverySerializer
     permission_classes = [HasRole.of(Role.ADMIN)]

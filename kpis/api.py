@@ -72,7 +72,7 @@ class KpiTargetFilter(django_filters.FilterSet):
     user = django_filters.NumberFilter(field_name="user_id", label="The account manager's id")
     team = django_filters.NumberFilter(field_name="team_id", label="The team's id")
     period_kind = django_filters.ChoiceFilter(choices=PeriodKind.choices)
-    period = PeriodFilter(label=PERIOD_HELP)
+    period = PeriodFilter(label=PERIOD_HELP, strip=False)  # " 2026" is not a key either
 
     class Meta:
         model = KpiTarget

@@ -1,8 +1,8 @@
 """Serializers of the KPI API: targets (read, set, change) and one metric's figure against its target."""
 
+import re
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -12,11 +12,19 @@ from rest_framework import serializers
 from accounts.models import Team, User
 from clients.api.common import UserSummarySerializer, enum_field
 
-from .forms import parse_period
 from .models import KpiTarget, Metric, ScopeKind
 from .periods import Period, PeriodKind
 
 PERIOD_HELP = "A month (`2026-11`), a quarter (`2026-Q4`) or a year (`2026`)."
+# The keys the API takes, exactly (the pages' forms are more forgiving: `2026-q4`, `2026-1`): the schema says so.
+PERIOD_PATTERN = r"^(20[0-9]{2}|2100)(-(0[1-9]|1[0-2]|Q[1-4]))?$"
+
+
+def period_from_key(text) -> Period:
+    """The period a key names; a ValidationError (a 400) for anything PERIOD_PATTERN does not match."""
+    if not isinstance(text, str) or not re.fullmatch(PERIOD_PATTERN, text):
+        raise serializers.ValidationError(_("Enter a month (2026-11), a quarter (2026-Q4) or a year (2026)."))
+    return Period.parse(text)
 
 
 class TargetCurrency(models.TextChoices):
@@ -33,6 +41,7 @@ class MetricUnit(models.TextChoices):
     RATIO = "ratio", "A ratio (1.0 = covered)"
 
 
+@extend_schema_field({"type": "string", "pattern": PERIOD_PATTERN, "example": "2026-Q4"})
 class PeriodKeyField(serializers.CharField):
     """A period key in, a ``Period`` out; a malformed key is a 400 naming the field."""
 
@@ -41,12 +50,7 @@ class PeriodKeyField(serializers.CharField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data) -> Period:
-        try:
-            return parse_period(super().to_internal_value(data))
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(
-                _("Enter a month (2026-11), a quarter (2026-Q4) or a year (2026).")
-            ) from error
+        return period_from_key(data)
 
     def to_representation(self, value) -> str:
         return value.key if isinstance(value, Period) else str(value)
@@ -55,9 +59,13 @@ class PeriodKeyField(serializers.CharField):
 class KpiTargetSerializer(serializers.ModelSerializer):
     metric = enum_field(Metric, read_only=True)
     scope = enum_field(ScopeKind, read_only=True)
-    user = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The account manager (scope `user`).")
+    user = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The account manager (scope `user`; null otherwise)."
+    )
     user_name = serializers.CharField(source="user.full_name", read_only=True, allow_null=True, default=None)
-    team = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The team (scope `team`).")
+    team = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The team (scope `team`; null otherwise)."
+    )
     team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
     period_kind = enum_field(PeriodKind, read_only=True)
     period = serializers.SerializerMethodField(help_text=PERIOD_HELP)

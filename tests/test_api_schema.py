@@ -46,3 +46,74 @@ def test_a_page_size_that_is_not_a_whole_number_is_refused(api):
 
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"page_size": ["Enter a whole number of at least 1."]}
+
+
+# --- Descriptions and examples ------------------------------------------------------------------------------
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def generated_schema() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def operations(schema: dict):
+    for path, items in schema["paths"].items():
+        for method in METHODS:
+            if method in items:
+                yield f"{method.upper()} {path}", items[method]
+
+
+def json_bodies(operation: dict):
+    """(where, media type object) of the operation's JSON request body and 2xx response bodies."""
+    if "application/json" in operation.get("requestBody", {}).get("content", {}):
+        yield "request", operation["requestBody"]["content"]["application/json"]
+    for status, response in operation["responses"].items():
+        if str(status).startswith("2") and "application/json" in response.get("content", {}):
+            yield status, response["content"]["application/json"]
+
+
+def as_json_schema(node):
+    """OpenAPI 3.0's schema dialect as JSON Schema: `nullable` becomes a null alternative, refs point at $defs."""
+    if isinstance(node, list):
+        return [as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: as_json_schema(value) for key, value in node.items() if key not in ("nullable", "example")}
+    if "$ref" in converted:
+        converted["$ref"] = converted["$ref"].replace("#/components/schemas/", "#/$defs/")
+    if node.get("nullable"):
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+def test_every_operation_says_what_it_does():
+    undescribed = [name for name, operation in operations(generated_schema()) if not operation.get("summary")]
+
+    assert undescribed == []
+
+
+def test_every_json_body_has_an_example_valid_against_its_schema():
+    import jsonschema
+
+    schema = generated_schema()
+    definitions = as_json_schema(schema["components"]["schemas"])
+    missing, invalid = [], []
+    for name, operation in operations(schema):
+        for where, media in json_bodies(operation):
+            examples = [example["value"] for example in media.get("examples", {}).values()]
+            if "example" in media:
+                examples.append(media["example"])
+            if not examples:
+                missing.append(f"{name} {where}")
+            validator = jsonschema.Draft202012Validator(
+                {**as_json_schema(media["schema"]), "$defs": definitions},
+                format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+            )
+            errors = [error for example in examples for error in validator.iter_errors(example)]
+            invalid += [f"{name} {where}: {error.message}" for error in errors]
+
+    assert missing == []
+    assert invalid == []

@@ -17,6 +17,7 @@ from clients.api.common import (
 from clients.models import Contact
 from clients.text import fold
 from core.api import ERROR_RESPONSES
+from core.filters import TrueOrFalseFilter
 
 
 class ContactFilter(django_filters.FilterSet):
@@ -24,6 +25,9 @@ class ContactFilter(django_filters.FilterSet):
     # An id, not a choice among all clients: an existing but hidden client must look like an unknown one.
     client = django_filters.NumberFilter(field_name="client_id")
     email = django_filters.CharFilter(lookup_expr="iexact")
+    is_billing = TrueOrFalseFilter()
+    is_decision_maker = TrueOrFalseFilter()
+    is_day_to_day = TrueOrFalseFilter()
 
     class Meta:
         model = Contact

@@ -58,7 +58,7 @@ from contracts.models import (
     StatementDocument,
     WriteOffRequest,
 )
-from core.api import ERROR_RESPONSES, StandardPagination
+from core.api import ERROR_RESPONSES, StandardPagination, whole_number_parameter
 from core.errors import PermissionDeniedError
 
 INVOICE_ORDERING = ["number", "issue_date", "due_date", "gross_amount", "created_at"]
@@ -431,7 +431,7 @@ class AgingView(APIView):
         ),
         parameters=[
             AgingQuerySerializer,
-            OpenApiParameter("page", int, description="A page number within the rows."),
+            OpenApiParameter("page", int, description="A page number within the rows (past the last: the last)."),
             OpenApiParameter("page_size", int, description="Rows per page (50 by default, at most 200)."),
         ],
         responses={200: AgingReportSerializer, **ERROR_RESPONSES},
@@ -460,10 +460,11 @@ class AgingView(APIView):
 
 class AgingPagination(StandardPagination):
     """The aging's rows a page at a time, with the list endpoints' ``page`` and ``page_size``: by client there are
-    thousands. A page past the last is the last, as on the receivables page."""
+    thousands. A page past the last is the last, as on the receivables page; a `page` that is not a whole number
+    of at least 1 is a 400."""
 
-    def page_number(self, request) -> str | None:
-        return request.query_params.get(self.page_query_param)
+    def page_number(self, request) -> int | None:
+        return whole_number_parameter(request, self.page_query_param)
 
     def size(self, request) -> int:
         return self.get_page_size(request)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.billing import filters as pages
 from contracts.models import OPEN_STATUSES, Invoice, Payment, WriteOffRequest, WriteOffStatus, reasonable_date
+from core.filters import TrueOrFalseFilter
 
 ALL = pages.ALL
 MAX_ID = 2**31 - 1
@@ -25,8 +26,8 @@ def date_filter(label, field_name: str, lookup_expr: str) -> django_filters.Date
 
 class InvoiceFilter(pages.InvoiceFilter):
     """The invoice list's own filters (the page's and the export's, so the API's lists and totals agree with
-    them), stricter where an API caller types the values: ``overdue`` takes 1 or 0 and nothing else, due dates lie
-    between 2000 and 2100."""
+    them), stricter where an API caller types the values: ``overdue`` takes 1 or 0 and nothing else, ``disputed``
+    true or false, due dates lie between 2000 and 2100."""
 
     overdue = django_filters.ChoiceFilter(
         label=_("Overdue"),
@@ -35,6 +36,7 @@ class InvoiceFilter(pages.InvoiceFilter):
         empty_label=ALL,
         help_text=_("1: open invoices past their due date; 0: every other invoice."),
     )
+    disputed = TrueOrFalseFilter(label=_("Disputed"), method="only_disputed")
     due_from = date_filter(_("Due from"), "due_date", "gte")
     due_to = date_filter(_("Due until"), "due_date", "lte")
 
