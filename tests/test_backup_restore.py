@@ -153,6 +153,10 @@ def _seed() -> None:
     signed this month and earlier, a lost deal and open deals; invoices over the past months in đồng and dollars,
     paid, partly paid, overdue and void; costs; the agency's targets for the month."""
     today = timezone.localdate()
+    if "rebuild_kpi_ledger" in get_commands() and connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        # The zone the KPI ledger counts signed months in is a migration's row: a transactional test run before on
+        # this test database emptied it, and so the copy.
+        call_command("rebuild_kpi_ledger", stdout=io.StringIO())
     finance, director = UserFactory(role=Role.FINANCE), UserFactory(role=Role.DIRECTOR)
     north, south = TeamFactory(name="Hà Nội"), TeamFactory(name="Sài Gòn")
     managers = [UserFactory(team=north), UserFactory(team=north), UserFactory(team=south)]

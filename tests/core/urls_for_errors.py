@@ -15,8 +15,9 @@ def forbid(request):
 
 
 urlpatterns = [
+    # Before the app's own: its catch-all under api/v1/ answers every path there with the JSON 404.
+    path("api/v1/boom", fail),
     *urlpatterns,
     path("boom/", fail),
-    path("api/v1/boom", fail),
     path("forbidden/", forbid),
 ]
