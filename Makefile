@@ -71,8 +71,9 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
 
+# Every speed target on large data (PostgreSQL and Redis; BENCH_DATABASE_URL, BENCH_REDIS_URL): bench/all.py.
 bench: install-dev
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .ruff_cache

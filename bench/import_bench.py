@@ -29,6 +29,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import Role, Team, User  # noqa: E402
+from bench import results  # noqa: E402
 from clients.importer import COLUMNS, clients_import  # noqa: E402
 from clients.models import Client, Tag  # noqa: E402
 
@@ -158,6 +159,16 @@ def main() -> None:
         projected = seconds * TARGET_ROWS / options.rows
         verdict = "met" if projected <= TARGET_SECONDS else "MISSED"
         print(f"target: {TARGET_ROWS} rows in {TARGET_SECONDS} s or less; at this rate {projected:.1f} s: {verdict}")
+        results.record(
+            group="import",
+            target=f"client CSV import, {TARGET_ROWS:,} rows",
+            p50=None,
+            p95=round(projected, 1),
+            unit="s",
+            floor=TARGET_SECONDS,
+            judged="value",
+            note=f"{options.rows / seconds:.0f} rows/s",
+        )
     finally:
         if not options.keep:
             cleanup()

@@ -38,6 +38,7 @@ from django.db import connection  # noqa: E402
 from accounts.management.commands.seed_demo import DEMO_PASSWORD  # noqa: E402
 from accounts.models import ApiTokenScope, Role, User  # noqa: E402
 from accounts.tokens import service_token_create, token_revoke  # noqa: E402
+from bench import results  # noqa: E402
 from clients.models import Client  # noqa: E402
 from contracts.models import Contract, Invoice  # noqa: E402
 from kpis.periods import current_period  # noqa: E402
@@ -98,7 +99,7 @@ def stop(process: subprocess.Popen) -> None:
             process.kill()
 
 
-def report(stats_csv: Path, seconds: float) -> bool:
+def report(stats_csv: Path, seconds: float, users: int) -> bool:
     rows = list(csv.DictReader(stats_csv.open(encoding="utf-8")))
     print(f"\n{'request':44} {'count':>7} {'errors':>6} {'req/s':>6} {'p50':>6} {'p95':>6} {'p99':>6}  (ms)")
     total = None
@@ -121,6 +122,17 @@ def report(stats_csv: Path, seconds: float) -> bool:
     for row in csv.DictReader(failures.open(encoding="utf-8")) if failures.exists() else []:
         print(f"  failed {row['Occurrences']}× {row['Method']} {row['Name']}: {row['Error']}")
     ok = errors <= ERRORS and p95 <= P95_MS
+    rate = float(total["Requests/s"])
+    results.record(
+        group="load",
+        target=f"load test, {users} users: every request",
+        p50=float(total["50%"]),
+        p95=p95,
+        unit="ms",
+        floor=P95_MS,
+        note=f"{rate:.1f} req/s, p99 {total['99%']} ms, {errors} errors",
+        error=f"{errors} errors" if errors else "",
+    )
     print(
         f"\nthroughput {float(total['Requests/s']):.1f} requests/s over {seconds:.0f} s; errors {errors} (target "
         f"{ERRORS}); p95 {p95:.0f} ms (target ≤ {P95_MS} ms): {'PASS' if ok else 'MISS'}"
@@ -235,7 +247,7 @@ def main() -> None:
                 stderr=subprocess.STDOUT,
                 check=False,
             )
-            ok = report(Path(folder) / "load_stats.csv", time.monotonic() - started)
+            ok = report(Path(folder) / "load_stats.csv", time.monotonic() - started, options.users)
     finally:
         for process in reversed(processes):
             stop(process)

@@ -42,6 +42,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Role, Team, User  # noqa: E402
+from bench import results  # noqa: E402
 from clients.models import Client, Contact, Department  # noqa: E402
 from proposals import services  # noqa: E402
 from proposals.models import Proposal  # noqa: E402
@@ -210,6 +211,17 @@ def report(name: str, figures: Figures, target_ms: int, stretch_ms: int | None =
     verdict = "PASS" if passed else "MISS"
     if stretch_ms is not None:
         verdict += f", stretch {stretch_ms} ms {'met' if figures.wall_p50 <= stretch_ms else 'not met'}"
+    results.record(
+        group="pdf",
+        target=f"proposal PDF, {name} ({figures.pages} pages)",
+        p50=round(figures.wall_p50),
+        p95=round(figures.wall_p95),
+        unit="ms",
+        floor=target_ms,
+        stretch=stretch_ms,
+        judged="p50",
+        note=f"CPU p50 {figures.cpu_p50:.0f} ms",
+    )
     print(
         f"{name:<28} {figures.pages:>3} pages {figures.size_kb:>4} KB   "
         f"p50 {figures.wall_p50:7.0f} ms  p95 {figures.wall_p95:7.0f} ms  (CPU p50 {figures.cpu_p50:7.0f} ms)   "
@@ -224,6 +236,16 @@ def report_cold(wall_ms: float, cpu_ms: float) -> None:
 
 def report_editor(line_count: int, figures: EditorFigures) -> bool:
     passed = figures.p50 <= EDITOR_TARGET_MS
+    results.record(
+        group="pdf",
+        target=f"proposal editor, save a line of {line_count}",
+        p50=round(figures.p50, 1),
+        p95=round(figures.p95, 1),
+        unit="ms",
+        floor=EDITOR_TARGET_MS,
+        queries=figures.queries,
+        judged="p50",
+    )
     print(
         f"{f'save a line, {line_count} lines':<28} {figures.queries:>3} queries        "
         f"p50 {figures.p50:7.1f} ms  p95 {figures.p95:7.1f} ms  (CPU p50 {figures.cpu_p50:7.1f} ms)   "
