@@ -109,6 +109,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # --- Accounts and authentication --------------------------------------------------------------------------
+# A PostgreSQL read replica (streaming replication of the primary) for the KPI dashboards and the metrics endpoint:
+# core/replica.py. Unset: everything reads the primary.
+if replica_url := env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db_url_config(replica_url),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        "TEST": {"MIRROR": "default"},  # tests read the test database through the replica's alias
+    }
+DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -7,11 +7,11 @@ from decimal import Decimal
 from django.db.models import (
     Count,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -29,13 +29,33 @@ MONEY = DecimalField(max_digits=20, decimal_places=2)
 
 
 def contract_list(*, user: User) -> QuerySet[Contract]:
-    """Contracts the user may see, with client, owner and team for lists and cards, and which of the contracts
-    before and after each one (renewals) the user may see too."""
-    visible = Contract.objects.visible_to(user)
-    return visible.select_related("client", "owner", "owner__team").annotate(
-        renewal_of_visible=Exists(visible.filter(pk=OuterRef("renewal_of_id"))),
-        visible_successor_id=Subquery(visible.filter(renewal_of=OuterRef("pk")).values("pk")[:1]),
-    )
+    """Contracts the user may see, with client, owner and team for lists and cards."""
+    return Contract.objects.visible_to(user).select_related("client", "owner", "owner__team")
+
+
+def attach_renewal_links(contracts: list[Contract], *, user: User) -> list[Contract]:
+    """Set ``renewal_of_visible`` and ``visible_successor_id`` on a page of contracts: which of the contracts before
+    and after each one (renewals) the user may open too, so a link never reveals a hidden contract. One query for
+    the page, after it is cut: as an annotation of the whole list, PostgreSQL checked every visible contract (a
+    hashed scan of all of them) before taking the first 25."""
+    pages = {contract.pk for contract in contracts}
+    earlier = {contract.renewal_of_id for contract in contracts if contract.renewal_of_id}
+    seen, successors = set(), {}
+    if pages:
+        rows = (
+            Contract.objects.visible_to(user)
+            .filter(Q(pk__in=earlier) | Q(renewal_of__in=pages))
+            .order_by()
+            .values_list("pk", "renewal_of_id")
+        )
+        for pk, renewal_of in rows:
+            seen.add(pk)
+            if renewal_of in pages:
+                successors[renewal_of] = pk  # renewal_of is one-to-one: at most one successor
+    for contract in contracts:
+        contract.renewal_of_visible = contract.renewal_of_id in seen
+        contract.visible_successor_id = successors.get(contract.pk)
+    return contracts
 
 
 def contract_detail(*, user: User) -> QuerySet[Contract]:

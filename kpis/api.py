@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -26,6 +27,7 @@ from accounts.permissions import is_director
 from clients.api.common import CONFLICT_RESPONSES, ordering_help
 from core.api import ERROR_RESPONSES
 from core.errors import PermissionDeniedError
+from core.replica import reads_from_replica
 
 from . import services
 from .metrics import METRICS, Scope, compute
@@ -236,6 +238,7 @@ class MetricView(APIView):
         parameters=[MetricQuerySerializer],
         responses={200: MetricFigureSerializer, **ERROR_RESPONSES},
     )
+    @method_decorator(reads_from_replica)
     def get(self, request):
         params = MetricQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

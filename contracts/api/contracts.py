@@ -58,11 +58,24 @@ class ContractViewSet(ContractPartsActions, mixins.ListModelMixin, mixins.Retrie
     def get_serializer_class(self):
         return ContractDetailSerializer if self.action == "retrieve" else super().get_serializer_class()
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is None or self.action != "list":  # the actions' pages (rounds, phases, ...) hold other records
+            return page
+        return selectors.attach_renewal_links(list(page), user=self.request.user)
+
+    def get_object(self) -> Contract:
+        contract = super().get_object()
+        if self.action == "retrieve":  # the write actions answer through _answer, which attaches them
+            selectors.attach_renewal_links([contract], user=self.request.user)
+        return contract
+
     def _answer(self, contract: Contract, code: int = status.HTTP_200_OK) -> Response:
         """The contract as it now is, in full. Whoever just changed it gets the answer even if the change took it
         out of their sight (a deal leaving the shared pipeline)."""
         fresh = selectors.contract_detail(user=self.request.user).select_related("successor").filter(pk=contract.pk)
         current = fresh.first() or contract
+        selectors.attach_renewal_links([current], user=self.request.user)
         return Response(ContractDetailSerializer(current, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(

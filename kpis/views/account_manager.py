@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from core.money import format_money
+from core.replica import reads_from_replica
 from kpis import charts, selectors
 from kpis.metrics import Scope
 from kpis.models import Metric
@@ -146,6 +147,7 @@ def chooser_context(request: HttpRequest) -> dict:
 
 
 @login_required
+@reads_from_replica
 def account_manager(request: HttpRequest) -> HttpResponse:
     if request.user.role not in (Role.ACCOUNT_MANAGER,) and not sees_all_scopes(request.user):
         raise Http404

@@ -20,6 +20,7 @@ from accounts.permissions import role_required
 from contracts.billing.selectors import BUCKETS
 from contracts.billing.views.receivables import _with_links
 from core.money import format_money
+from core.replica import reads_from_replica
 from kpis import charts, selectors
 from kpis.metrics import Scope
 from kpis.models import Metric
@@ -425,5 +426,6 @@ def director_context(request: HttpRequest) -> dict:
 
 @login_required
 @role_required(*DIRECTOR_DASHBOARD_ROLES)
+@reads_from_replica
 def director(request: HttpRequest) -> HttpResponse:
     return render(request, "kpis/director.html", director_context(request))

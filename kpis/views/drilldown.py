@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, Team, User
 from contracts.models import PIPELINE_STAGES, Stage
+from core.replica import reads_from_replica
 from kpis import metrics
 from kpis.metrics import Scope
 from kpis.models import Metric, ScopeKind
@@ -265,6 +266,7 @@ class SectionPaginator(Paginator):
 
 
 @login_required
+@reads_from_replica
 def drilldown(request: HttpRequest) -> HttpResponse:
     found = drilldown_from(request)
     result = drilldown_result(found.metric, found.sections, found.totals, found.scope, found.period)

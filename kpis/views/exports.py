@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from accounts.permissions import has_role
 from clients.views import _cell, _Echo
+from core.replica import reads_from_replica
 
 from .account_manager import account_manager_context, subject_from
 from .director import director_context
@@ -41,6 +42,7 @@ def _tables(request: HttpRequest, dashboard: str) -> dict[str, Table]:
 
 
 @login_required
+@reads_from_replica
 def export(request: HttpRequest) -> StreamingHttpResponse:
     dashboard = request.GET.get("dashboard", "")
     table = _tables(request, dashboard).get(request.GET.get("table", ""))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from accounts.permissions import role_required
 from core.money import format_money
+from core.replica import reads_from_replica
 from kpis import cache as kpi_cache
 from kpis import charts, selectors
 from kpis.metrics import Scope
@@ -222,5 +223,6 @@ def sales_context(request: HttpRequest) -> dict:
 
 @login_required
 @role_required(*SALES_DASHBOARD_ROLES)
+@reads_from_replica
 def sales(request: HttpRequest) -> HttpResponse:
     return render(request, "kpis/sales.html", sales_context(request))

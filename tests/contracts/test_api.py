@@ -919,7 +919,8 @@ def grow_parts(contract: Contract, owner, count: int) -> None:
 
 # Requests made with force_authenticate: no query for the user.
 LIST_QUERIES = {
-    "/api/v1/contracts": 2,  # the count, the page with client, owner, team and successor joined
+    # the count, the page with client, owner, team and successor joined, which of their renewal links the user sees
+    "/api/v1/contracts": 3,
     "/api/v1/contracts/pipeline": 1,  # count and sums per stage and currency, in one GROUP BY
 }
 PART_QUERIES = {
@@ -928,8 +929,9 @@ PART_QUERIES = {
     "costs": 3,  # the contract, the count, the page with phase, department, partner and who recorded it
 }
 # The contract with client, owner, team, predecessor and successor joined, then its rounds, phases (with costs
-# summed), costs (with phase, department, partner, recorder) and stage history (with who moved it).
-CARD_QUERIES = 5
+# summed), costs (with phase, department, partner, recorder) and stage history (with who moved it); which of its
+# renewal links the user sees.
+CARD_QUERIES = 6
 
 
 @pytest.mark.parametrize("path", list(LIST_QUERIES))
