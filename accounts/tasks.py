@@ -1,7 +1,6 @@
 """Background work of accounts: notification e-mails and inbox housekeeping."""
 
 import logging
-import smtplib
 from datetime import timedelta
 
 from celery import shared_task
@@ -18,17 +17,13 @@ logger = logging.getLogger(__name__)
 READ_NOTIFICATIONS_KEPT_DAYS = 180
 
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=12,
-)
+@shared_task
 def send_notification_email_task(notification_id: int) -> bool:
     """E-mail one notification to its recipient, in their language, at most once.
 
-    The row is locked while the mail is sent and marked in the same transaction: a concurrent or redelivered
-    task waits, then finds it sent and does nothing. An SMTP failure rolls back and is retried with backoff.
+    The row is locked while the e-mail is queued (core/mail.py) and ``emailed_at`` set in the same transaction: a
+    concurrent or redelivered task waits, then finds it e-mailed and does nothing. The mail queue delivers it,
+    retrying a mail server that refuses; one that never accepts leaves it failed in the admin, not lost.
     """
     with transaction.atomic():
         notification = (

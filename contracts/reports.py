@@ -106,8 +106,8 @@ def _message(phase: Phase, contact: Contact, actor: User) -> EmailMessage:
 def phase_report_deliver(*, phase_id: int, actor_id: int) -> bool:
     """Record the report as sent, once, and queue one e-mail per contact after commit.
 
-    False if it was already sent (or nobody is left to send it to). Each contact's e-mail is its own task, so a
-    refused address or a failing mail server retries that one e-mail, never the ones already delivered.
+    False if it was already sent (or nobody is left to send it to). Each contact's e-mail is its own task and its
+    own row in the mail queue (core/mail.py), retried alone when the mail server refuses it.
     """
     phase = (
         Phase.objects.select_for_update(of=("self",))
@@ -146,7 +146,7 @@ def phase_report_deliver(*, phase_id: int, actor_id: int) -> bool:
 
 
 def phase_report_email(*, phase_id: int, contact_id: int, actor_id: int) -> None:
-    """Send one contact the phase's results report (the task retries only this e-mail on a mail failure)."""
+    """Queue one contact's copy of the phase's results report (core/mail.py delivers and retries it)."""
     phase = Phase.objects.select_related("contract__client").get(pk=phase_id)
     contact = Contact.objects.get(pk=contact_id)
     _message(phase, contact, User.objects.get(pk=actor_id)).send()

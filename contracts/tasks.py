@@ -1,6 +1,5 @@
 """Background work of contracts. Tasks are thin: they take ids and call a service that makes them idempotent."""
 
-import smtplib
 from datetime import date
 
 from celery import shared_task
@@ -10,40 +9,32 @@ from contracts.reminders import BATCH_SIZE, send_renewal_reminders
 from contracts.reports import phase_report_deliver
 from contracts.sweeps import renew_and_expire_contracts
 
+# Only the database's transient failures (a dropped connection, a lock or statement timeout) are worth a retry;
+# a bug would fail the same way again. The sweeps are idempotent, so a retry redoes only what is left. A mail
+# server's failures never reach a task: e-mails are queued with the change and retried by the mail queue
+# (core/mail.py).
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=12,
-)
+
+@shared_task(autoretry_for=TRANSIENT_DATABASE_ERRORS, retry_backoff=30, retry_backoff_max=3600, max_retries=12)
 def send_phase_report_task(phase_id: int, actor_id: int) -> bool:
     """E-mail a phase's results report to the client's contacts and log it on the timeline, at most once.
 
     The phase row is locked and ``report_sent_at`` claimed with the timeline entry: a redelivered or concurrent
-    task finds the report sent and does nothing. The e-mails go out after commit, one task per contact.
+    task finds the report sent and does nothing. The e-mails are queued after commit, one task per contact.
     """
     return phase_report_deliver(phase_id=phase_id, actor_id=actor_id)
 
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=12,
-)
+@shared_task(autoretry_for=TRANSIENT_DATABASE_ERRORS, retry_backoff=30, retry_backoff_max=3600, max_retries=12)
 def send_phase_report_email_task(phase_id: int, contact_id: int, actor_id: int) -> None:
-    """One contact's copy of a phase's results report; retried alone when the mail server fails."""
+    """One contact's copy of a phase's results report, queued for delivery (core/mail.py)."""
     from contracts.reports import phase_report_email
 
     phase_report_email(phase_id=phase_id, contact_id=contact_id, actor_id=actor_id)
 
 
 # --- Renewal reminders and the nightly sweep (beat: config/settings.py CELERY_BEAT_SCHEDULE) -------------------
-
-# Only the database's transient failures (a dropped connection, a lock or statement timeout) are worth a retry;
-# a bug would fail the same way again. The sweeps are idempotent, so a retry redoes only what is left.
-TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 @shared_task(
@@ -123,12 +114,7 @@ def announce_overdue_invoices_task(today: str | None = None) -> int:
     return announce_overdue_invoices(today=date.fromisoformat(today) if today else None)
 
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=12,
-)
+@shared_task(autoretry_for=TRANSIENT_DATABASE_ERRORS, retry_backoff=30, retry_backoff_max=3600, max_retries=12)
 def send_collection_notice_email_task(notice_id: int, contact_id: int) -> bool:
     """One billing contact's copy of a follow-up e-mail, in their language; claimed first, so sent at most once."""
     from contracts.billing.collections import deliver_notice_email

@@ -60,3 +60,51 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)!r}"
+
+
+class OutgoingEmailStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    SENT = "sent", _("delivered")
+    FAILED = "failed", _("failed")
+
+
+class OutgoingEmail(models.Model):
+    """One e-mail Accord sends, kept until the mail server took it (core/mail.py).
+
+    Every ``send_mail``/``EmailMessage.send()`` writes one row in the caller's transaction (EMAIL_BACKEND is
+    ``core.mail.QueuedEmailBackend``), so the e-mail exists exactly when the change that sends it committed. The
+    worker hands it to the real backend (ACCORD_EMAIL_DELIVERY_BACKEND) and marks it sent; a refused attempt is
+    counted, its error kept and the next attempt scheduled with backoff, until ACCORD_EMAIL_MAX_ATTEMPTS make it
+    failed. Failed e-mails stay, for an administrator to see and retry (admin, "Outgoing e-mails").
+    """
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=OutgoingEmailStatus.choices, default=OutgoingEmailStatus.QUEUED
+    )
+    from_email = models.CharField(_("sender"), max_length=500)
+    to = models.JSONField(_("recipients"), default=list, blank=True)
+    cc = models.JSONField(_("cc"), default=list, blank=True)
+    bcc = models.JSONField(_("bcc"), default=list, blank=True)
+    reply_to = models.JSONField(_("reply to"), default=list, blank=True)
+    subject = models.TextField(_("subject"), blank=True)
+    body = models.TextField(_("text"), blank=True)
+    # Alternatives ([content, mimetype]: the HTML version) and attachments ([filename, base64 content, mimetype]).
+    alternatives = models.JSONField(_("alternatives"), default=list, blank=True)
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("queued at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="core_outgoing_email_due"),
+            models.Index(fields=["status", "sent_at"], name="core_outgoing_email_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{', '.join(self.to)}: {self.subject}"

@@ -1,4 +1,4 @@
-"""Background work of core: housekeeping of the API's idempotency keys, and the outbox relay."""
+"""Background work of core: housekeeping of the API's idempotency keys, the outbox relay and the mail queue."""
 
 import logging
 from datetime import timedelta
@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from core import outbox
+from core import mail, outbox
 from core.idempotency import KEY_LIFETIME
 from core.models import IdempotencyKey
 
@@ -34,3 +34,29 @@ def relay_outbox_task(older_than_seconds: int = 30) -> int:
     if sent or waiting:
         logger.info("outbox: %s tasks handed to the broker, %s still waiting", sent, waiting)
     return sent
+
+
+# --- The mail queue (core/mail.py) ----------------------------------------------------------------------------
+
+
+@shared_task(soft_time_limit=90, time_limit=120)
+def deliver_email_task(email_id: int) -> bool:
+    """Send one queued e-mail, at most once; a refusal is recorded on it for the sweep to retry, not raised."""
+    return mail.deliver(email_id)
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def retry_due_emails_task() -> int:
+    """Send the queued e-mails whose next attempt is due (beat, every minute); how many went out."""
+    sent, refused = mail.retry_due()
+    if sent or refused:
+        logger.info("mail queue: %s e-mails sent, %s refused again", sent, refused)
+    return sent
+
+
+@shared_task
+def prune_sent_emails_task() -> int:
+    """Delete e-mails sent longer ago than ACCORD_EMAIL_KEEP_SENT_DAYS (failed ones stay); safe to rerun."""
+    deleted = mail.prune_sent()
+    logger.info("pruned %s sent e-mails", deleted)
+    return deleted

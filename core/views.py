@@ -10,6 +10,7 @@ from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from core import mail
 from core.api import error_body
 
 
@@ -39,10 +40,15 @@ def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the broker answer, 503 otherwise; the body says which failed."""
+    """200 when the database and the broker answer, 503 otherwise; the body says which failed, and how many
+    e-mails wait for the mail server (``queued``) or failed for good (``failed``, listed in the admin)."""
     checks = {"database": _database_status(), "broker": _broker_status()}
     healthy = all(check["status"] == "ok" for check in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "error", "checks": checks}
+    if checks["database"]["status"] == "ok":
+        # Reported, never a reason for 503: a failed e-mail waits in the admin for someone to look at it.
+        body["mail"] = mail.queue_counts()
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 def _is_api(request: HttpRequest) -> bool:

@@ -7,10 +7,9 @@ dashboard's own ``Board``, so the e-mail and the page agree.
 
 At most once per director and ISO week, without a table of its own: the digest also lands in the director's inbox
 as a Notification whose link ends in ``digest=<year>-W<week>``. Sending locks the director's row, looks for that
-notification, sends the mail and writes the notification in one transaction: a concurrent or redelivered task
-waits for the lock and then finds it; a mail server failure raises before the notification exists and rolls back,
-so a retry sends it. (If the database fails to commit after the mail server accepted the message, a retry sends it
-again: at-least-once in that one case, as for every notification e-mail.)
+notification, queues the mail (core/mail.py) and writes the notification in one transaction: a concurrent or
+redelivered task waits for the lock and then finds it. The mail queue delivers the e-mail after the commit and
+retries a mail server that refuses; one that never accepts leaves the e-mail failed in the admin, not lost.
 """
 
 from dataclasses import dataclass
@@ -176,7 +175,7 @@ def digest_send(*, director_id: int, monday: date) -> bool:
     """E-mail the week of ``monday``'s digest to one active director, at most once (see the module's docstring).
 
     False when already sent this week, or when the user is no longer an active director with an e-mail address.
-    Mail server errors propagate (the task retries them).
+    The e-mail is queued in the same transaction (core/mail.py delivers it and retries a refusing mail server).
     """
     with transaction.atomic():
         director = digest_recipients().select_for_update().filter(pk=director_id).first()

@@ -1,10 +1,10 @@
 """Background work of the KPIs: the weekly digest to directors (beat: Mondays 08:00, local time)."""
 
 import logging
-import smtplib
 from datetime import date
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from .digest import digest_recipients, digest_send, week_of
@@ -28,12 +28,13 @@ def send_kpi_digest_task(today: str | None = None) -> int:
 
 
 @shared_task(
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=60,
     retry_backoff_max=3600,
     max_retries=8,
 )
 def send_kpi_digest_to_director_task(director_id: int, monday: str) -> bool:
-    """E-mail one director the digest of the week starting ``monday`` (ISO date), at most once; mail server
-    errors are retried with backoff."""
+    """E-mail one director the digest of the week starting ``monday`` (ISO date), at most once; the e-mail is
+    queued with the week's record (core/mail.py retries a mail server that refuses), a dropped database
+    connection is retried with backoff."""
     return digest_send(director_id=director_id, monday=date.fromisoformat(monday))

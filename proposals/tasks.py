@@ -6,14 +6,12 @@ CELERY_BEAT_SCHEDULE): ``expire_proposals_task`` daily just after midnight, loca
 The client's e-mail is claimed, not just sent: under the proposal's row lock, only while the proposal is still
 out with the client on the link of that send (``token_nonce``), and only if no e-mail for that link was recorded
 yet; the record (a system "sent" event carrying the link's fingerprint) is written in the same transaction as the
-message goes out. A concurrent or redelivered task waits for the lock and then finds the record; a mail server
-failure raises, rolls the record back and the task retries. (The one window left is a commit that fails after
-the mail server accepted the message: then the retry sends it again, as any mail-then-commit must.)
+message is queued (core/mail.py, which delivers it and retries a mail server that refuses). A concurrent or
+redelivered task waits for the lock and then finds the record.
 """
 
 import hashlib
 import logging
-import smtplib
 import threading
 import time
 from datetime import date
@@ -27,12 +25,12 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-# Only transient failures are worth a retry: a dropped database connection or lock timeout, a mail server or a
-# storage backend that does not answer. A bug would fail the same way again; a template WeasyPrint cannot render
-# is recorded on the proposal instead (proposals.pdf).
+# Only transient failures are worth a retry: a dropped database connection or lock timeout, a storage backend
+# that does not answer (a mail server's failures never reach a task: core/mail.py queues and retries e-mails).
+# A bug would fail the same way again; a template WeasyPrint cannot render is recorded on the proposal instead
+# (proposals.pdf).
 TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 TRANSIENT_NETWORK_ERRORS = (ConnectionError, TimeoutError)
-TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, *TRANSIENT_NETWORK_ERRORS, *TRANSIENT_DATABASE_ERRORS)
 EMAIL_TEMPLATES = "proposals/email"
 EMAIL_LANGUAGES = ("vi", "en")
 
@@ -85,7 +83,7 @@ def render_proposal_pdf_task(proposal_id: int) -> str:
 
 
 @shared_task(
-    autoretry_for=TRANSIENT_MAIL_ERRORS,
+    autoretry_for=TRANSIENT_DATABASE_ERRORS,
     retry_backoff=30,
     retry_backoff_max=3600,
     max_retries=12,

@@ -194,10 +194,11 @@ def test_language_switch_refuses_an_outside_redirect(client):
     assert response.url == "/"
 
 
-def test_password_reset_sends_a_working_link(client):
+def test_password_reset_sends_a_working_link(client, django_capture_on_commit_callbacks):
     UserFactory(email="phuc@agency.test", full_name="Lê Văn Phúc")
 
-    client.post("/password/reset/", {"email": "phuc@agency.test"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/password/reset/", {"email": "phuc@agency.test"})
 
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body

@@ -24,9 +24,9 @@ def test_a_task_enqueued_in_a_transaction_runs_after_commit(celery_worker_proces
     emailed_at = wait_for(lambda: Notification.objects.get(pk=notification.pk).emailed_at, timeout=30)
 
     assert emailed_at is not None
-    # The worker's mailbox is shared by this run's worker tests: this test's message is the one to its user.
-    messages = [path.read_text() for path in celery_worker_process["mailbox"].iterdir()]
-    mine = [content for content in messages if "To: thang@agency.test" in content]
+    # The worker's mailbox is shared by this run's worker tests: this test's message is the one to its user. It
+    # arrives a moment after ``emailed_at`` is set: the mail queue's own task delivers it (core/mail.py).
+    mine = wait_for(lambda: _messages_to(celery_worker_process["mailbox"], "thang@agency.test"), timeout=30)
     assert len(mine) == 1
     content = mine[0]
     assert "Hand-over to Creative is due tomorrow" in content
@@ -43,3 +43,7 @@ def test_a_rolled_back_transaction_enqueues_nothing(celery_worker_process):
 
     assert broker.llen("celery") == 0
     assert not Notification.objects.exists()
+
+
+def _messages_to(mailbox, address: str) -> list[str]:
+    return [content for path in mailbox.iterdir() if f"To: {address}" in (content := path.read_text())]

@@ -27,6 +27,7 @@ from contracts.billing.collections import PAUSE_VARIABLE
 from contracts.billing.services import invoice_totals
 from contracts.models import CollectionNotice, CollectionStep, NoticeDelivery
 from contracts.tasks import send_collection_follow_ups_task
+from core.models import OutgoingEmail, OutgoingEmailStatus
 from tests.conftest import celery_worker as run_celery_worker
 from tests.conftest import forget_queue, redis_answers, require, wait_for
 from tests.factories import ActiveContractFactory, ClientFactory, ContactFactory, InvoiceFactory, UserFactory
@@ -96,6 +97,11 @@ def sweep_holds_uncommitted_claims() -> bool:
         return cursor.fetchone()[0] > 0
 
 
+def mail_queue_drained() -> bool:
+    """Every e-mail queued (core/mail.py) was delivered: the mail queue's own tasks run after the ones queueing."""
+    return not OutgoingEmail.objects.filter(status=OutgoingEmailStatus.QUEUED).exists()
+
+
 def follow_up_emails(*mailboxes: Path) -> Counter:
     """Recipient (To) of every follow-up e-mail of this module in the mailboxes (file backend: one or more
     messages per file, separated by a line of dashes)."""
@@ -157,6 +163,7 @@ def test_two_sweeps_at_the_same_time_take_each_step_once_and_send_each_email_onc
         enqueue_sweep(today, batch_size=3)
         finished = wait_for(lambda: len(sweeps_succeeded(worker)) == 2 and sweeps_succeeded(worker), timeout=90)
         wait_for(lambda: NoticeDelivery.objects.count() == len(addresses), timeout=90)
+        wait_for(mail_queue_drained, timeout=90)
 
     assert len({process for process, _taken in finished}) == 2  # two pool processes: the sweeps ran side by side
     assert sum(taken for _process, taken in finished) == 24  # between them, each (invoice, level) once
@@ -187,6 +194,7 @@ def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing_when_the_sweep_r
         enqueue_sweep(today, batch_size=3)
         rerun = wait_for(lambda: sweeps_succeeded(worker), timeout=60)
         wait_for(lambda: NoticeDelivery.objects.count() == len(addresses), timeout=60)
+        wait_for(mail_queue_drained, timeout=60)
 
     assert rerun == [("MainProcess", 6 * 2)]  # the two batches the killed sweep never committed
     mailboxes = (doomed.mailbox, worker.mailbox, services_available.shared_mailbox)

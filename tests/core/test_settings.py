@@ -55,7 +55,10 @@ def test_embedded_defaults():
     assert settings_value("DATABASES['default']['ENGINE']") == "django.db.backends.sqlite3"
     assert settings_value("TIME_ZONE") == "Asia/Ho_Chi_Minh"
     assert settings_value("ACCORD_DEFAULT_CURRENCY") == "VND"
-    assert settings_value("EMAIL_BACKEND") == "django.core.mail.backends.console.EmailBackend"
+    assert settings_value("EMAIL_BACKEND") == "core.mail.QueuedEmailBackend"  # every e-mail through the queue ...
+    assert settings_value("ACCORD_EMAIL_DELIVERY_BACKEND") == "django.core.mail.backends.console.EmailBackend"
+    smtp = "django.core.mail.backends.smtp.EmailBackend"  # ... to the backend EMAIL_URL names
+    assert settings_value("ACCORD_EMAIL_DELIVERY_BACKEND", EMAIL_URL="smtp+tls://u:p@smtp.example.com:587") == smtp
 
 
 def test_worker_settings_for_reliable_delivery():

@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.files.storage import FileSystemStorage
-from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone, translation
 
+from core import mail as mail_queue
+from core.models import OutgoingEmail
 from core.money import format_money
 from proposals import services, tasks
 from proposals.models import Proposal, ProposalEvent, ProposalEventKind, ProposalStatus
@@ -152,24 +153,26 @@ def test_a_superseded_proposal_is_not_e_mailed(am, no_pdf, django_capture_on_com
     assert mail.outbox == []
 
 
-def test_a_mail_server_failure_records_nothing_and_the_retry_sends_it(
-    am, no_pdf, django_capture_on_commit_callbacks, monkeypatch
+def test_a_mail_server_failure_keeps_the_email_queued_and_the_send_recorded_once(
+    am, no_pdf, smtp_server, django_capture_on_commit_callbacks
 ):
     proposal = proposal_for(am, line_count=2)
     with django_capture_on_commit_callbacks(execute=False):
         services.proposal_send(proposal=proposal, actor=am)
     proposal = reload(proposal)
-    real_send = EmailMultiAlternatives.send
-    monkeypatch.setattr(EmailMultiAlternatives, "send", lambda message: (_ for _ in ()).throw(smtplib.SMTPException()))
+    smtp_server.refusing = "451"
 
-    with pytest.raises(smtplib.SMTPException):
-        tasks.deliver_proposal_email(proposal_id=proposal.pk, nonce=proposal.token_nonce)
-    assert e_mailed_events(proposal) == [] and mail.outbox == []  # the claim was rolled back
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.deliver_proposal_email(proposal_id=proposal.pk, nonce=proposal.token_nonce) is True
+    email = OutgoingEmail.objects.get()
+    assert (email.status, email.attempts, email.to) == ("queued", 1, [proposal.recipient.email])
+    assert len(e_mailed_events(proposal)) == 1 and smtp_server.messages == []
 
-    monkeypatch.setattr(EmailMultiAlternatives, "send", real_send)
-    assert tasks.deliver_proposal_email(proposal_id=proposal.pk, nonce=proposal.token_nonce) is True
-    assert len(mail.outbox) == 1 and len(e_mailed_events(proposal)) == 1
-    assert smtplib.SMTPException in send_proposal_email_task.autoretry_for
+    smtp_server.refusing = None
+    assert tasks.deliver_proposal_email(proposal_id=proposal.pk, nonce=proposal.token_nonce) is False
+    assert mail_queue.deliver(email.pk) is True
+    assert [received.recipients for received in smtp_server.messages] == [[proposal.recipient.email]]
+    assert not issubclass(smtplib.SMTPException, send_proposal_email_task.autoretry_for)  # the queue retries
 
 
 def test_a_recipient_without_an_e_mail_address_gets_nothing(am, no_pdf, django_capture_on_commit_callbacks):

@@ -26,10 +26,9 @@ timeline), notifies, and queues one e-mail task per billing contact after commit
 - a client already followed up today (an invoice issued after the morning's sweep, say) waits for tomorrow: the
   new invoice is still due then, at the same or the next level.
 
-The e-mail task (``deliver_notice_email``) claims its NoticeDelivery row and sends in one transaction: a failing
-mail server rolls the claim back and the retry sends it. A worker that dies after the mail server accepted the
-message and before the commit leaves the claim uncommitted, so the redelivered task sends it again: a window of
-milliseconds for a duplicate, accepted rather than risking a lost reminder.
+The e-mail task (``deliver_notice_email``) claims its NoticeDelivery row and queues the e-mail (core/mail.py) in
+one transaction: a worker that dies before the commit leaves neither, so the redelivered task queues it once. The
+mail queue delivers it after the commit and retries a mail server that refuses.
 
 Dates are the agency's (``timezone.localdate()``). Client e-mails carry no link into Accord.
 """

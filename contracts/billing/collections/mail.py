@@ -81,10 +81,10 @@ def notice_message(
 def deliver_notice_email(*, notice_id: int, contact_id: int) -> bool:
     """Send one billing contact their copy of a client's follow-up e-mail, at most once.
 
-    The NoticeDelivery row is claimed and the message sent in one transaction: a concurrent or redelivered task
-    waits for the claim and then sends nothing; a mail server failure raises, rolls the claim back and the task
-    retries. False when already sent, or when nothing is left to ask for (paid, paused or disputed since the
-    sweep), or when the contact is gone or has no e-mail address any more.
+    The NoticeDelivery row is claimed and the message queued (core/mail.py) in one transaction: a concurrent or
+    redelivered task waits for the claim and then sends nothing; the mail queue retries a mail server that refuses.
+    False when already sent, or when nothing is left to ask for (paid, paused or disputed since the sweep), or
+    when the contact is gone or has no e-mail address any more.
     """
     notice = (
         CollectionNotice.objects.select_related("client__owner")
