@@ -15,6 +15,7 @@ from accounts.forms import EmailAuthenticationForm, LanguageForm
 from accounts.home import panels_for
 from accounts.models import Notification, Role
 from accounts.permissions import get_visible_or_404
+from accounts.security import password_reset_limit
 
 
 def _set_language_cookie(response: HttpResponse, language: str) -> HttpResponse:
@@ -124,11 +125,32 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 password_change = auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("accounts:password_change_done"))
-password_reset = auth_views.PasswordResetView.as_view(
-    success_url=reverse_lazy("accounts:password_reset_done"),
-    email_template_name="registration/password_reset_email.txt",
-    subject_template_name="registration/password_reset_subject.txt",
-)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form (the same "check your e-mail" page whether or not an account uses the address), limited
+    per e-mail address and per client address: beyond ``ACCORD_PASSWORD_RESET_RATES``, a 429 page and no e-mail.
+
+    A 429 page rather than a silent "sent" page: the limits count every address alike, so the answer reveals no
+    account, and someone who asked too often learns to wait for the link instead of asking again (as the sign-in
+    lockout and the API's limits answer).
+    """
+
+    success_url = reverse_lazy("accounts:password_reset_done")
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        limited = password_reset_limit(self.request, form.cleaned_data["email"])
+        if limited is None:
+            return super().form_valid(form)
+        minutes = -(-limited.retry_after // 60)
+        response = render(self.request, "registration/password_reset_limited.html", {"minutes": minutes}, status=429)
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+
+
+password_reset = PasswordResetView.as_view()
 password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
     success_url=reverse_lazy("accounts:password_reset_complete")
 )

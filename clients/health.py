@@ -151,7 +151,7 @@ def least_healthy(clients: QuerySet, *, limit: int, below: int = AT_RISK_BELOW, 
     fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT scored_id, scored_name, scored_owner, scored_owner_name, score, COUNT(*) OVER () "  # noqa: S608
+            f"SELECT scored_id, scored_name, scored_owner, scored_owner_name, score, COUNT(*) OVER () "  # noqa: S608 - the ORM's SQL
             f"FROM ({sql}{fence}) scored WHERE score < %s ORDER BY score, scored_name, scored_id LIMIT %s",
             [*params, below, limit],
         )

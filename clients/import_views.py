@@ -8,6 +8,7 @@ import csv
 import io
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -32,12 +33,12 @@ from clients.models import Language
 from core.errors import DomainError
 from core.forms import add_domain_error
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# A request body this much larger than ACCORD_IMPORT_MAX_BYTES is refused before Django reads the file to disk.
+MULTIPART_OVERHEAD = 64 * 1024
 SESSION_KEY = "clients_import"
 PREVIEW_LIMIT = 200  # clients shown in the preview table; the counts cover them all
 ERROR_LIMIT = 500
 IMPORTER_ROLES = (Role.ACCOUNT_MANAGER, Role.SALES, Role.DIRECTOR, Role.ADMIN)
-CSV_CONTENT_TYPES = ("text/csv", "text/plain", "application/csv", "text/comma-separated-values")
 
 EXAMPLE_ROWS = [
     {
@@ -93,25 +94,37 @@ EXAMPLE_ROWS = [
 ]
 
 
+def too_big_message(size: int) -> str:
+    return _("The file is %(size)s; the limit is %(limit)s. Split it into several files.") % {
+        "size": filesizeformat(size),
+        "limit": filesizeformat(settings.ACCORD_IMPORT_MAX_BYTES),
+    }
+
+
 class ImportUploadForm(forms.Form):
     filename = ""
     file = forms.FileField(
         label=gettext_lazy("CSV file"),
-        help_text=gettext_lazy("UTF-8 CSV, at most 5 MB. In Excel: File › Save as › CSV UTF-8 (Comma delimited)."),
         widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "UTF-8 CSV, at most %(limit)s. In Excel: File › Save as › CSV UTF-8 (Comma delimited)."
+        ) % {"limit": filesizeformat(settings.ACCORD_IMPORT_MAX_BYTES)}
+
     def clean_file(self) -> str:
-        """The file's text; wrong type, size or encoding is an error on the field."""
+        """The file's text; wrong name, size or content is an error on the field.
+
+        The name must end in .csv (the browser's content type only repeats what the name says, or what Excel
+        registered); the content must be UTF-8 text that no known binary or markup format starts with.
+        """
         upload = self.cleaned_data["file"]
         self.filename = upload.name
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(
-                _("The file is %(size)s; the limit is 5 MB. Split it into several files.")
-                % {"size": filesizeformat(upload.size)}
-            )
-        content_type = (upload.content_type or "").split(";")[0].strip().lower()
-        if not upload.name.lower().endswith(".csv") and content_type not in CSV_CONTENT_TYPES:
+        if upload.size > settings.ACCORD_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(too_big_message(upload.size))
+        if not upload.name.lower().endswith(".csv"):
             raise forms.ValidationError(
                 _("Upload a .csv file. In Excel: File › Save as › CSV UTF-8 (Comma delimited).")
             )
@@ -130,6 +143,14 @@ def _ensure_can_import(request: HttpRequest) -> None:
 def client_import(request: HttpRequest) -> HttpResponse:
     """GET: the upload form. POST ``preview``: a dry run. POST ``confirm``: import the previewed file for real."""
     _ensure_can_import(request)
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if request.method == "POST" and length > settings.ACCORD_IMPORT_MAX_BYTES + MULTIPART_OVERHEAD:
+        # Refused before reading request.POST, which would spool the whole body to a temporary file first.
+        request.session.pop(SESSION_KEY, None)
+        form = ImportUploadForm()
+        form.cleaned_data = {}  # an unbound form with an error of its own: add_error expects a cleaned form
+        form.add_error(None, too_big_message(length))
+        return _render(request, form)
     if request.method == "POST" and "confirm" in request.POST:
         return _confirm(request)
     if request.method == "POST":

@@ -170,6 +170,20 @@ class ImportReport:
         return not self.errors
 
 
+# Files that decode as UTF-8 but are something else (a document, an image, markup renamed to .csv), by their first
+# bytes; and control characters no spreadsheet writes into CSV (NUL and the rest of C0 but tab, line breaks, the
+# vertical tab and form feed Excel may keep from a cell's text), the mark of a binary file.
+BINARY_SIGNATURES = (b"%PDF-", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0", b"MZ", b"RIFF")
+MARKUP_SIGNATURES = (b"<?xml", b"<svg", b"<!doctype", b"<html", b"<script")
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _is_another_format(data: bytes) -> bool:
+    """True for a document, image or page renamed to .csv: known first bytes, or control characters."""
+    head = data.removeprefix(b"\xef\xbb\xbf")[:64]
+    return head.startswith(BINARY_SIGNATURES) or head.lstrip().lower().startswith(MARKUP_SIGNATURES)
+
+
 def decode_csv(data: bytes) -> str:
     """The file's text: UTF-8 with or without a BOM. Raises ImportFileError for anything else."""
     try:
@@ -182,7 +196,7 @@ def decode_csv(data: bytes) -> str:
             )
             % {"position": error.start + 1}
         ) from error
-    if "\x00" in text:
+    if _is_another_format(data) or CONTROL_CHARACTERS.search(text):
         raise ImportFileError(_("This is not a CSV file. In Excel, save the sheet as “CSV UTF-8 (Comma delimited)”."))
     return text
 

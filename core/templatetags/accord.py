@@ -13,6 +13,14 @@ def money(amount, currency):
     return format_money(amount, currency)
 
 
+@register.filter
+def web_url(url: str) -> str:
+    """The address if it is an http(s) web address, else "": a stored ``javascript:`` or ``data:`` URL (imported,
+    or from before validation) is never put in an href."""
+    text = str(url or "").strip()
+    return text if text.lower().startswith(("https://", "http://")) else ""
+
+
 @register.simple_tag
 def bootstrap_field(bound_field: forms.BoundField, **attrs) -> str:
     """The widget with Bootstrap's classes, marked invalid when the field has errors."""

@@ -595,7 +595,7 @@ def test_a_file_over_five_megabytes_is_refused(client, account_manager):
     response = client.post(IMPORT_URL, {"preview": "1", "file": upload(content)})
 
     assert response.context["form"].errors["file"] == [
-        "The file is 5.0\xa0MB; the limit is 5 MB. Split it into several files."
+        "The file is 5.0\xa0MB; the limit is 5.0\xa0MB. Split it into several files."
     ]
 
 
