@@ -70,6 +70,7 @@ from contracts.models import (  # noqa: E402
     StageChange,
     WriteOffRequest,
 )
+from core.history import history_paused  # noqa: E402
 from kpis import ledger  # noqa: E402
 
 CLIENT_TAX_PREFIX = "999"
@@ -1171,7 +1172,7 @@ def write(options: argparse.Namespace, present: Sizes, wanted: Sizes) -> None:
     if present.clients or present.partners:
         if not options.reset:
             raise SystemExit(f"Generated data of another size is present ({_describe(present)}): run with --reset.")
-        with step(f"delete {_describe(present)}"):
+        with step(f"delete {_describe(present)}"), history_paused():
             delete_generated()
         vacuum_analyze()  # so the new rows reuse the space of the deleted ones
     print(f"Generating on {connection.vendor}: {_describe(wanted)}")
@@ -1181,7 +1182,7 @@ def write(options: argparse.Namespace, present: Sizes, wanted: Sizes) -> None:
 def replace_contracts(present: Sizes, wanted: Sizes, seed: int) -> None:
     """Only the contracts differ (or --reset-contracts): replace them and their invoices, keep the rest."""
     if present.contracts:
-        with step(f"delete {present.contracts} contracts, {present.invoices} invoices"):
+        with step(f"delete {present.contracts} contracts, {present.invoices} invoices"), history_paused():
             delete_generated_contracts()
     print(
         f"Generating on {connection.vendor}: {wanted.contracts} contracts, {wanted.invoices} invoices and "
@@ -1193,7 +1194,7 @@ def replace_contracts(present: Sizes, wanted: Sizes, seed: int) -> None:
 def replace_billing(present: Sizes, wanted: Sizes, seed: int) -> None:
     """Only the invoices or payments differ (or --reset-billing): replace them, keep the contracts."""
     if present.invoices:
-        with step(f"delete {present.invoices} invoices, {present.payments} payments"):
+        with step(f"delete {present.invoices} invoices, {present.payments} payments"), history_paused():
             delete_generated_billing()
     print(f"Generating on {connection.vendor}: {wanted.invoices} invoices and {wanted.payments} payments")
     generate_billing(wanted, seed)

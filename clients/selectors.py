@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from clients import search
@@ -21,6 +22,7 @@ from clients.models import (
     Request,
 )
 from clients.text import fold
+from core.history import HistorySource
 
 CLIENT_ORDERINGS = {
     "name": ("name", "pk"),
@@ -234,3 +236,11 @@ def agency_request_summary(*, user: User, now=None) -> dict:
             client_list(user=user).filter(status__in=[ClientStatus.ACTIVE, ClientStatus.AT_RISK]), limit=8
         )[0],
     }
+
+
+def client_history_sources(*, client: Client) -> list[HistorySource]:
+    """What a client's history shows: the client's own changes and its contacts'."""
+    return [
+        HistorySource(Client, Q(id=client.pk)),
+        HistorySource(Contact, Q(client_id=client.pk), label=_("Contact")),
+    ]

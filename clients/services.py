@@ -34,6 +34,7 @@ from clients.models import (
 )
 from clients.sla import sla_deadlines
 from core.errors import ConflictError, DomainError, PermissionDeniedError, TransitionError
+from core.history import record_history
 from integrations.services import EventType, emit
 
 CLIENT_FIELDS = set(CLIENT_EDITABLE_FIELDS)
@@ -90,6 +91,8 @@ def _bump_version(model, instance, expected_version: int | None, changes: dict) 
         raise ConflictError(
             _("Someone else changed this record while you were editing it. Reload to see their changes.")
         )
+    if hasattr(model, "history"):  # clients and contacts are audited
+        record_history(model.objects.filter(pk=instance.pk))
 
 
 # --- Clients ----------------------------------------------------------------------------------------------
@@ -144,11 +147,12 @@ def client_update(
 
 def client_mark_active(*, client: Client) -> bool:
     """A prospect whose first contract is signed becomes an active client; True if it changed."""
-    return bool(
-        Client.objects.filter(pk=client.pk, status=ClientStatus.PROSPECT).update(
-            status=ClientStatus.ACTIVE, version=F("version") + 1, updated_at=timezone.now()
-        )
+    changed = Client.objects.filter(pk=client.pk, status=ClientStatus.PROSPECT).update(
+        status=ClientStatus.ACTIVE, version=F("version") + 1, updated_at=timezone.now()
     )
+    if changed:
+        record_history(Client.objects.filter(pk=client.pk))
+    return bool(changed)
 
 
 @transaction.atomic
@@ -176,6 +180,7 @@ def client_reassign(*, client: Client, to_owner: User, actor: User, note: str = 
     Client.objects.filter(pk=client.pk).update(
         owner=to_owner, team=to_owner.team_id, version=F("version") + 1, updated_at=timezone.now()
     )
+    record_history(Client.objects.filter(pk=client.pk), user=actor)
     record = ClientReassignment.objects.create(
         client=client,
         from_owner=from_owner,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from clients import services
 from clients.health import AT_RISK_BELOW, annotate_health
 from clients.models import Client, ClientStatus
+from core.history import record_history
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +29,14 @@ def refresh_client_status_task() -> dict:
     to_risk = scored.filter(status=ClientStatus.ACTIVE, health_score__lt=AT_RISK_BELOW).values("pk")
     recovered = scored.filter(status=ClientStatus.AT_RISK, health_score__gte=AT_RISK_BELOW).values("pk")
     # The version moves too, so a form opened before the sweep cannot save the old status back unnoticed.
-    bump = {"version": F("version") + 1, "updated_at": timezone.now()}
+    now = timezone.now()
+    bump = {"version": F("version") + 1, "updated_at": now}
     changed = {
         "at_risk": Client.objects.filter(pk__in=to_risk).update(status=ClientStatus.AT_RISK, **bump),
         "active": Client.objects.filter(Q(pk__in=recovered)).update(status=ClientStatus.ACTIVE, **bump),
     }
+    if any(changed.values()):
+        # The rows these two updates changed carry their moment: the audit history gets them, with no user.
+        record_history(Client.objects.filter(updated_at=now, status__in=[ClientStatus.AT_RISK, ClientStatus.ACTIVE]))
     logger.info("client status refresh: %s", changed)
     return changed

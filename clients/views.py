@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -43,9 +43,10 @@ from clients.models import (
 )
 from core.errors import DomainError
 from core.forms import add_domain_error
+from core.history import history_page, parse_cursor
 
 PAGE_SIZE = 25
-TABS = ("overview", "contacts", "partners", "timeline", "requests")
+TABS = ("overview", "contacts", "partners", "timeline", "requests", "history")
 CSV_COLUMNS = [
     ("name", gettext_lazy("Name")),
     ("legal_name", gettext_lazy("Legal name")),
@@ -104,7 +105,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "export_query": _querystring(request),
         "limited": has_role(request.user, "sales"),
         "detailed_ids": set(
-            selectors.client_detail(user=request.user)
+            Client.objects.detailed_for(request.user)
             .filter(pk__in=[client.pk for client in page.object_list])
             .values_list("pk", flat=True)
         ),
@@ -253,6 +254,17 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "clients/client_detail.html", context)
 
 
+def _history_context(request: HttpRequest, client: Client) -> dict:
+    """The History tab: the client's and its contacts' changes, newest first, a page at a time."""
+    try:
+        before = parse_cursor(request.GET.get("before"))
+    except ValueError:
+        raise Http404 from None
+    history = history_page(sources=selectors.client_history_sources(client=client), before=before)
+    older_url = f"{client.get_absolute_url()}?tab=history&before={history.older}" if history.older else ""
+    return {"history": history, "older_url": older_url, "history_target": "client-tabs"}
+
+
 def _tab_context(request: HttpRequest, client: Client, tab: str) -> dict:
     now = timezone.now()
     if tab == "overview":
@@ -274,6 +286,8 @@ def _tab_context(request: HttpRequest, client: Client, tab: str) -> dict:
             "relationships": client.partner_relationships.select_related("partner"),
             "relationship_form": RelationshipForm(),
         }
+    if tab == "history":
+        return _history_context(request, client)
     if tab == "timeline":
         page = Paginator(selectors.timeline(client=client), PAGE_SIZE).get_page(request.GET.get("page"))
         return {"page": page, "activity_form": ActivityForm(client=client), "query": "tab=timeline"}

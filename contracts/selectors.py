@@ -1,9 +1,14 @@
 """Reads for contracts. The board, the list, the export, the API and the dashboards start here."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from functools import cached_property
+from typing import TypeVar
 
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
 from django.db.models import (
     Count,
     DecimalField,
@@ -22,10 +27,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from contracts.models import PIPELINE_STAGES, Contract, CostEntry, Phase, Stage, StageChange
+from core.history import HistorySource
 from core.money import Currency
 
 BOARD_CARDS_PER_COLUMN = 50
 MONEY = DecimalField(max_digits=20, decimal_places=2)
+T = TypeVar("T")
 
 
 def contract_list(*, user: User) -> QuerySet[Contract]:
@@ -78,6 +85,32 @@ def contract_detail(*, user: User) -> QuerySet[Contract]:
     )
 
 
+def cached_until_contracts_change(name: str, queryset: QuerySet, compute: Callable[[], T]) -> T:
+    """``compute()`` over ``queryset`` (a count, the board's sums), kept in the cache under the query's own SQL (the
+    user's visibility and the filters are in it) until a contract or an invoice changes (``kpis.cache``: the same
+    revision as the dashboards, one index look-up). A client handed to another account manager changes what they
+    see without touching a contract: ``kpis.cache.TIMEOUT`` bounds how long such a figure lags."""
+    from kpis import cache as kpi_cache
+
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # .none(): nothing to look up
+        return compute()
+    return kpi_cache.cached(name, (sql, params), compute)
+
+
+class ContractPaginator(Paginator):
+    """Pages of contracts whose count (every contract the user sees, 50k for an account manager) comes from the
+    cache until a contract changes."""
+
+    @cached_property
+    def count(self) -> int:
+        counted = self.object_list.order_by()
+        if counted.model is not Contract:  # a contract's rounds, phases or costs (the API's actions): counted live
+            return counted.count()
+        return cached_until_contracts_change("contract-count", counted, counted.count)
+
+
 def weighted_value_expression():
     return ExpressionWrapper(F("value") * F("probability") / Value(Decimal(100)), output_field=MONEY)
 
@@ -88,11 +121,12 @@ def pipeline_columns(contracts: QuerySet[Contract], *, cards: int = BOARD_CARDS_
     open_deals = contracts.filter(stage__in=PIPELINE_STAGES)
     totals = defaultdict(dict)
     counts = {}
-    for row in (
+    grouped = (
         open_deals.order_by()
         .values("stage", "currency")
         .annotate(n=Count("pk"), total=Sum("value"), weighted=Sum(weighted_value_expression()))
-    ):
+    )
+    for row in cached_until_contracts_change("pipeline-totals", grouped, lambda: list(grouped)):
         totals[row["stage"]][row["currency"]] = {"total": row["total"], "weighted": row["weighted"]}
         counts[row["stage"]] = counts.get(row["stage"], 0) + row["n"]
     columns = []
@@ -151,3 +185,8 @@ def expiring_contracts(*, user: User, within_days: int = 90) -> QuerySet[Contrac
         .select_related("successor")
         .order_by("notice_deadline", "pk")
     )
+
+
+def contract_history_sources(*, contract: Contract) -> list[HistorySource]:
+    """What a contract's history shows: its own changes, money in its currency."""
+    return [HistorySource(Contract, Q(id=contract.pk), currency="currency")]

@@ -29,6 +29,7 @@ from contracts.models import (
     StageChange,
 )
 from core.errors import ConflictError, DomainError, PermissionDeniedError, TransitionError
+from core.history import record_history
 from core.money import round_money
 from integrations.services import EventType, emit
 
@@ -89,6 +90,7 @@ def _bump_version(contract: Contract, expected_version: int | None, changes: dic
         raise ConflictError(
             _("Someone else changed this contract while you were editing it. Reload to see their changes.")
         )
+    record_history(Contract.objects.filter(pk=contract.pk))
 
 
 @transaction.atomic
@@ -220,6 +222,7 @@ def _mark_renewed(predecessor_id: int, actor: User) -> None:
         Contract.objects.filter(pk=predecessor.pk).update(
             stage=Stage.RENEWED, stage_changed_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
         )
+        record_history(Contract.objects.filter(pk=predecessor.pk), user=actor)
         emit(EventType.CONTRACT_STAGE_CHANGED, predecessor, previous_stage=predecessor.stage)
 
 
@@ -300,6 +303,7 @@ def round_record(
     Contract.objects.filter(pk=contract.pk).update(
         value=value, payment_terms_days=payment_terms_days, version=F("version") + 1, updated_at=timezone.now()
     )
+    record_history(Contract.objects.filter(pk=contract.pk), user=actor)
     return negotiation_round
 
 
@@ -427,6 +431,7 @@ def contract_expire(*, contract_id: int, today: date) -> bool:
             version=F("version") + 1,
             updated_at=now,
         )
+        record_history(Contract.objects.filter(pk=contract.pk))
         emit(EventType.CONTRACT_STAGE_CHANGED, contract, previous_stage=Stage.ACTIVE)
         notify(
             user=contract.owner,

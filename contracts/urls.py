@@ -2,7 +2,7 @@ from django.urls import path
 
 from contracts.billing import document_urls as billing_document_urls
 from contracts.billing import urls as billing_urls
-from contracts.views import detail, pipeline
+from contracts.views import detail, history, pipeline
 
 app_name = "contracts"
 
@@ -21,5 +21,7 @@ urlpatterns = [
     path("phases/<int:pk>/send-report/", detail.phase_send_report, name="phase_send_report"),
     path("contracts/<int:pk>/costs/new/", detail.cost_create, name="cost_create"),
     path("contracts/<int:pk>/renew/", detail.renew, name="renew"),
+    path("contracts/<int:pk>/history/", history.contract_history, name="history"),
+    path("invoices/<int:pk>/history/", history.invoice_history, name="invoice_history"),
 ]
 urlpatterns += billing_urls.urlpatterns + billing_document_urls.urlpatterns

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from accounts.permissions import VisibleQuerySet, has_role, sees_everything
+from core.history import AuditHistory
 from core.models import TimeStampedModel
 from core.money import Currency
 
@@ -92,6 +93,7 @@ class KpiTarget(TimeStampedModel):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = KpiTargetQuerySet.as_manager()
+    history = AuditHistory(excluded_fields=["version"])
 
     class Meta:
         ordering = ["-period_start", "metric", "scope"]

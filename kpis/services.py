@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from accounts.permissions import has_role, is_director
 from core.errors import ConflictError, DomainError, PermissionDeniedError
+from core.history import record_history
 from core.money import Currency, round_money
 
 from .metrics import METRICS
@@ -138,12 +139,14 @@ def target_set(
         KpiTarget.objects.filter(pk=target.pk).update(
             value=value, set_by=actor, version=F("version") + 1, updated_at=timezone.now()
         )
+        record_history(KpiTarget.objects.filter(pk=target.pk), user=actor)
         target.refresh_from_db()
     return target
 
 
 def _create(target: KpiTarget) -> KpiTarget:
     """Insert a target; one inserted a moment before by someone else is a clear 409, not a 500."""
+    target._history_user = target.set_by  # the director who set it, also outside a request (a command)
     try:
         with transaction.atomic():
             target.save()
@@ -270,6 +273,7 @@ def targets_copy_from_previous(
     try:
         with transaction.atomic():
             KpiTarget.objects.bulk_create(copies)
+            KpiTarget.history.bulk_history_create(copies, default_user=actor)
     except IntegrityError as error:
         raise ConflictError(_("Someone else set targets for this period a moment ago. Try again.")) from error
     return len(copies)

@@ -22,6 +22,7 @@ from accounts.models import Team, User
 from accounts.permissions import DIRECTOR_ROLES, is_director, role_required
 from core.errors import DomainError
 from core.forms import add_domain_error
+from core.history import HistorySource, history_response
 from core.money import Currency
 
 from . import services
@@ -136,8 +137,35 @@ def target_list(request: HttpRequest) -> HttpResponse:
         "previous": period.previous(),
         "grid_team": scope.team if scope.kind == ScopeKind.TEAM else getattr(scope.user, "team", None),
         "list_url": targets_url(period, scope),
+        "history_url": _history_url(period, scope),
     }
     return render(request, "kpis/targets/list.html", context)
+
+
+@login_required
+def target_history(request: HttpRequest) -> HttpResponse:
+    """Who set, changed or removed the targets of a scope and period (a removed target's history stays)."""
+    period, scope = _period_from(request), _scope_from(request)
+    rows = Q(scope=scope.kind, period_kind=period.kind, period_start=period.start)
+    if scope.kind == ScopeKind.USER:
+        rows &= Q(user_id=scope.user.pk)
+    elif scope.kind == ScopeKind.TEAM:
+        rows &= Q(team_id=scope.team.pk)
+    return history_response(
+        request,
+        sources=[HistorySource(KpiTarget, rows, label=_("Target"), currency="currency", describe=_target_name)],
+        title=f"{scope.label} · {period.label}",
+        back_url=targets_url(period, scope),
+        url=_history_url(period, scope),
+    )
+
+
+def _history_url(period: Period, scope: Scope) -> str:
+    return f"{reverse('kpis:target_history')}?{urlencode({'period': period.key, 'scope': scope_key(scope)})}"
+
+
+def _target_name(target: KpiTarget) -> str:
+    return f"{target.get_metric_display()} · {target.currency}" if target.currency else target.get_metric_display()
 
 
 # --- One target ---------------------------------------------------------------------------------------------

@@ -17,4 +17,5 @@ urlpatterns = [
     path("kpis/targets/<int:pk>/delete/", target_views.target_delete, name="target_delete"),
     path("kpis/targets/grid/", target_views.target_grid, name="target_grid"),
     path("kpis/targets/copy/", target_views.targets_copy, name="targets_copy"),
+    path("kpis/targets/history/", target_views.target_history, name="target_history"),
 ]

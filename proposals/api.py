@@ -7,12 +7,13 @@ decline through the signed link) is not part of this API.
 """
 
 import django_filters
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from accounts.models import User
@@ -20,6 +21,8 @@ from clients.api.common import CONFLICT_RESPONSES, WRITE_RESPONSES, ordering_hel
 from clients.models import Department
 from core.api import ERROR_RESPONSES
 from core.errors import PermissionDeniedError
+from core.history import HistorySource
+from core.history_api import history_answer, history_schema
 from core.money import Currency
 from proposals import selectors, services
 from proposals.filters import ProposalFilter
@@ -268,6 +271,16 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         body = PdfSerializer({"status": state, "url": url, "error": proposal.pdf_error if not ready else ""}).data
         code = status.HTTP_202_ACCEPTED if request.method == "POST" and not ready else status.HTTP_200_OK
         return Response(body, status=code)
+
+    @history_schema(
+        resource="proposal",
+        description="Changes to this version of the proposal (status, totals, texts, validity, ...); each version "
+        "has its own history.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def history(self, request, pk=None):
+        proposal = get_object_or_404(Proposal.objects.visible_to(request.user), pk=pk)
+        return history_answer(request, [HistorySource(Proposal, Q(id=proposal.pk), currency="currency")])
 
 
 # --- Lines ------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.permissions import VisibleQuerySet, has_role, sees_everything
 from clients.models import Client, Contact, Department, Request
 from contracts.models import Contract, reasonable_date
+from core.history import AuditHistory
 from core.models import TimeStampedModel
 from core.money import Currency, money_field
 
@@ -160,6 +161,19 @@ class Proposal(TimeStampedModel):
     revision = models.PositiveIntegerField(default=1, editable=False)  # optimistic lock for concurrent edits
 
     objects = ProposalQuerySet.as_manager()
+    # The PDF's file, hashes and last error (rendering, not a change), the link's nonce, the browser string of
+    # the answer, and the lock counter.
+    history = AuditHistory(
+        excluded_fields=[
+            "pdf",
+            "pdf_hash",
+            "pdf_requested_hash",
+            "pdf_error",
+            "token_nonce",
+            "decided_user_agent",
+            "revision",
+        ]
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -24,6 +24,7 @@ from accounts.services import notify
 from clients.models import Client, Contact, Request
 from contracts.models import Contract, Stage
 from core.errors import ConflictError, DomainError, PermissionDeniedError, TransitionError
+from core.history import record_history
 from core.money import format_money
 from core.outbox import enqueue
 from integrations.services import EventType, emit
@@ -547,6 +548,7 @@ def proposal_record_view(*, proposal: Proposal, ip: str | None, user_agent: str)
         first_viewed_at=timezone.now()
     )
     if updated:
+        record_history(Proposal.objects.filter(pk=proposal.pk))
         proposal.refresh_from_db()
         _log(proposal, ProposalEventKind.VIEWED, None, _client_trace(ip, user_agent))
         notify(
@@ -627,6 +629,7 @@ def _advance_deal(proposal: Proposal) -> None:
             scope=proposal.scope,
         )
         Proposal.objects.filter(pk=proposal.pk).update(contract=contract)
+        record_history(Proposal.objects.filter(pk=proposal.pk))
         proposal.contract = contract
     if contract.stage not in (Stage.DRAFT, Stage.NEGOTIATION):
         return  # already awaiting signature, signed or closed: the answer is recorded, the deal stays

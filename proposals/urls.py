@@ -3,7 +3,7 @@
 from django.urls import path
 
 from proposals import pdf_views
-from proposals.views import editor, pages, public, workflow
+from proposals.views import editor, history, pages, public, workflow
 
 app_name = "proposals"
 
@@ -25,6 +25,7 @@ urlpatterns = [
     path("proposals/<int:pk>/pdf/", pdf_views.pdf_download, name="pdf"),
     path("proposals/<int:pk>/pdf/status/", pdf_views.pdf_status, name="pdf_status"),
     path("proposals/<int:pk>/pdf/request/", pdf_views.pdf_request, name="pdf_request"),
+    path("proposals/<int:pk>/history/", history.proposal_history, name="history"),
     path("p/<str:token>/", public.public, name="public"),
     path("p/<str:token>/accept/", public.public_accept, name="public_accept"),
     path("p/<str:token>/decline/", public.public_decline, name="public_decline"),

@@ -7,6 +7,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from accounts.api import TeamSummarySerializer
@@ -24,6 +25,7 @@ from clients.filters import ClientFilter, client_filter_for
 from clients.models import Client, ClientReassignment, ClientStatus
 from core.api import ERROR_RESPONSES
 from core.errors import PermissionDeniedError
+from core.history_api import history_answer, history_schema
 from core.money import Currency
 
 CLIENT_OWNER_ROLES = [Role.ACCOUNT_MANAGER, Role.SALES, Role.DIRECTOR]
@@ -254,3 +256,13 @@ class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data.is_valid(raise_exception=True)
         record = services.client_reassign(client=client, actor=request.user, **data.validated_data)
         return Response(ReassignmentSerializer(record).data)
+
+    @history_schema(
+        resource="client",
+        description="Changes to the client and to its contacts (`object_type` says which), for those who may open "
+        "the client's details (sales: only the clients it owns).",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def history(self, request, pk=None):
+        client = get_object_or_404(Client.objects.detailed_for(request.user), pk=pk)
+        return history_answer(request, selectors.client_history_sources(client=client))

@@ -14,6 +14,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404 as visible_or_404  # a malformed id is a 404 too
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
@@ -60,6 +61,7 @@ from contracts.models import (
 )
 from core.api import ERROR_RESPONSES, StandardPagination, whole_number_parameter
 from core.errors import PermissionDeniedError
+from core.history_api import history_answer, history_schema
 
 INVOICE_ORDERING = ["number", "issue_date", "due_date", "gross_amount", "created_at"]
 PAYMENT_ORDERING = ["received_on", "amount", "created_at"]
@@ -355,6 +357,16 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         payment = services.payment_record(invoice=invoice, actor=request.user, **self._input(PaymentRecordSerializer))
         fresh = payment_list(user=request.user).get(pk=payment.pk)
         return Response(PaymentSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @history_schema(
+        resource="invoice",
+        description="Changes to the invoice (status, amounts paid, dispute, promise to pay, ...) and to its payments "
+        "(`object_type` `payment`), over the invoices you may see.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def history(self, request, pk=None):
+        invoice = visible_or_404(Invoice.objects.visible_to(request.user), pk=pk)
+        return history_answer(request, selectors.invoice_history_sources(invoice=invoice))
 
 
 # --- Payments and write-off requests ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from clients.api.common import CONFLICT_RESPONSES, WRITE_RESPONSES, ordering_help
@@ -22,13 +23,20 @@ from contracts.api.serializers import (
 )
 from contracts.filters import ContractFilter
 from contracts.models import Contract
-from core.api import ERROR_RESPONSES
+from core.api import ERROR_RESPONSES, StandardPagination
+from core.history_api import history_answer, history_schema
 
 CONTRACT_ORDERING = ["number", "value", "expected_close", "created_at"]
 VISIBILITY = (
     "Directors and finance see every contract; sales the whole pipeline before signature and its own deals; "
     "account managers the contracts of the clients they may open and their own."
 )
+
+
+class ContractPagination(StandardPagination):
+    """The contracts' pages, the count from the cache until a contract changes (``selectors.ContractPaginator``)."""
+
+    django_paginator_class = selectors.ContractPaginator
 
 
 @extend_schema_view(
@@ -45,6 +53,7 @@ VISIBILITY = (
 )
 class ContractViewSet(ContractPartsActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ContractSerializer
+    pagination_class = ContractPagination
     filterset_class = ContractFilter
     ordering_fields = CONTRACT_ORDERING
     http_method_names = ["get", "post", "patch", "head", "options"]  # contracts end by a stage, never a delete
@@ -169,3 +178,9 @@ class ContractViewSet(ContractPartsActions, mixins.ListModelMixin, mixins.Retrie
         contracts = self.filter_queryset(selectors.contract_list(user=request.user))
         columns = selectors.pipeline_columns(contracts, cards=0)
         return Response(PipelineSummarySerializer({"columns": columns}).data)
+
+    @history_schema(resource="contract", description="Changes to the contract's fields (stage, value, dates, ...).")
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def history(self, request, pk=None):
+        contract = get_object_or_404(Contract.objects.visible_to(request.user), pk=pk)
+        return history_answer(request, selectors.contract_history_sources(contract=contract))

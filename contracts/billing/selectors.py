@@ -28,12 +28,15 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from clients.models import Client
 from contracts.billing.cache import CachedPaginator, cached
 from contracts.models import OPEN_STATUSES, Invoice, InvoiceStatus, Payment
+from core.history import HistorySource
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 ZERO = Value(Decimal("0"), output_field=MONEY)
@@ -370,3 +373,22 @@ def client_payment_rating(client: Client, today: date | None = None) -> tuple[st
         "average_payment_delay", flat=True
     )[0]
     return rating_for(delay), delay
+
+
+def _payment_name(payment: Payment) -> str:
+    received = date_format(payment.received_on, "SHORT_DATE_FORMAT")
+    return f"{received} · {payment.reference}" if payment.reference else received
+
+
+def invoice_history_sources(*, invoice: Invoice) -> list[HistorySource]:
+    """What an invoice's history shows: its own changes and its payments' (which have no page of their own)."""
+    return [
+        HistorySource(Invoice, Q(id=invoice.pk), currency="currency"),
+        HistorySource(
+            Payment,
+            Q(invoice_id=invoice.pk),
+            label=gettext("Payment"),
+            currency="invoice.currency",
+            describe=_payment_name,
+        ),
+    ]

@@ -16,6 +16,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.permissions import VisibleQuerySet, has_role, sees_everything
 from clients.models import Client, Contact
+from core.history import AuditHistory
 from core.models import TimeStampedModel
 from core.money import Currency, money_field
 
@@ -116,6 +117,8 @@ class Invoice(TimeStampedModel):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = InvoiceQuerySet.as_manager()
+    # The billing schedule's internal key and the lock counter.
+    history = AuditHistory(excluded_fields=["schedule_key", "version"])
 
     class Meta:
         ordering = ["-issue_date", "-id"]
@@ -231,6 +234,7 @@ class Payment(TimeStampedModel):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     objects = PaymentQuerySet.as_manager()
+    history = AuditHistory()
 
     class Meta:
         ordering = ["-received_on", "-id"]

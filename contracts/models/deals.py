@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.permissions import VisibleQuerySet, has_role, sees_everything
-from clients.models import Client
+from clients.models import Client, own_or_team
+from core.history import AuditHistory
 from core.models import TimeStampedModel
 from core.money import Currency, money_field
 
@@ -75,7 +76,8 @@ class ContractQuerySet(VisibleQuerySet):
             return self.all()
         if has_role(user, "sales"):
             return self.filter(Q(stage__in=PIPELINE_STAGES) | Q(owner=user) | Q(client__owner=user))
-        return self.filter(Q(client__in=Client.objects.detailed_for(user).values("pk")) | Q(owner=user))
+        # The clients they may open (Client.objects.detailed_for: own and team), as joins on the contract's client.
+        return self.filter(own_or_team(user, "client__") | Q(owner=user))
 
     def editable_by(self, user) -> "ContractQuerySet":
         """The deal's owner, the client's owner, and directors."""
@@ -152,6 +154,9 @@ class Contract(TimeStampedModel):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ContractQuerySet.as_manager()
+    # Derived from fields the history keeps (the stage's date is in the stage changes, the notice deadline comes
+    # from the end and the notice period), and the lock counter.
+    history = AuditHistory(excluded_fields=["stage_changed_at", "notice_deadline", "version"])
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -6,7 +6,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -285,7 +284,7 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
 def expiring(request: HttpRequest) -> HttpResponse:
     """Active contracts whose notice deadline is within 90 days, soonest first, with their renewal status."""
     contracts = selectors.expiring_contracts(user=request.user).select_related("client", "owner")
-    page = Paginator(contracts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.ContractPaginator(contracts, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     editable = set(
         Contract.objects.editable_by(request.user)

@@ -5,7 +5,6 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -204,7 +203,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     """Search, filter, sort and page through the contracts the user may see."""
     filterset, contracts = _filtered_contracts(request)
     contracts, sort = _sorted(contracts, request.GET.get("sort", DEFAULT_SORT))
-    page = Paginator(contracts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.ContractPaginator(contracts, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter": filterset,
         "filter_fields": [filterset.form[name] for name in LIST_FILTERS if name != "q"],

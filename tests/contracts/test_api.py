@@ -919,9 +919,10 @@ def grow_parts(contract: Contract, owner, count: int) -> None:
 
 # Requests made with force_authenticate: no query for the user.
 LIST_QUERIES = {
-    # the count, the page with client, owner, team and successor joined, which of their renewal links the user sees
-    "/api/v1/contracts": 3,
-    "/api/v1/contracts/pipeline": 1,  # count and sums per stage and currency, in one GROUP BY
+    # the contracts' revision (the count is cached under it), the count, the page with client, owner, team and
+    # successor joined, which of their renewal links the user sees
+    "/api/v1/contracts": 4,
+    "/api/v1/contracts/pipeline": 2,  # the revision, the count and sums per stage and currency in one GROUP BY
 }
 PART_QUERIES = {
     "rounds": 3,  # the contract, the count, the page with who recorded each

@@ -470,9 +470,10 @@ def test_saving_a_line_takes_as_many_queries_for_20_lines_as_for_2(client, am, d
         data = line_data(proposal, description="Changed", unit_price="2000000")
         # session and user; the line with its department; the proposal with its links; may the user change it;
         # in the service (savepoint, release): may the user change it, the proposal locked, the line, its update,
-        # the lines for the totals, the totals' update; the proposal again; the lines' order; the line with its
-        # department; unread count (context processor); the send form's recipients (choices, and whether any)
-        with django_assert_num_queries(19):
+        # the lines for the totals, the totals' update, its audit history row; the proposal again; the lines' order;
+        # the line with its department; unread count (context processor); the send form's recipients (choices, and
+        # whether any)
+        with django_assert_num_queries(20):
             response = client.post(f"/proposals/lines/{target.pk}/", data, **HTMX)
         assert response.status_code == 200
 
