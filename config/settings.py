@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "simple_history",
     "core",
     "accounts",
     "clients",
@@ -65,7 +66,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the audit history records who made a change (DRF sets the user on the same request).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After sessions, authentication and messages: signs out idle and expired sessions (SESSION_IDLE_TIMEOUT).
+    "accounts.security.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -104,11 +109,6 @@ else:
     # Page queries are short; PostgreSQL's JIT would compile them for 25–35 ms each (more on a busy CPU) because
     # the health score's subqueries push their estimated cost past jit_above_cost. Nothing Accord runs is analytical.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-
-# --- Accounts and authentication --------------------------------------------------------------------------
 # A PostgreSQL read replica (streaming replication of the primary) for the KPI dashboards and the metrics endpoint:
 # core/replica.py. Unset: everything reads the primary.
 if replica_url := env.str("DATABASE_REPLICA_URL", default=""):
@@ -120,13 +120,22 @@ if replica_url := env.str("DATABASE_REPLICA_URL", default=""):
         "TEST": {"MIRROR": "default"},  # tests read the test database through the replica's alias
     }
 DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# --- Accounts and authentication --------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    # Accord's user has a full name and an e-mail (no username, first or last name): compare with those.
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -134,8 +143,19 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# A sign-in lasts at most SESSION_COOKIE_AGE (a working day), and ends sooner after SESSION_IDLE_TIMEOUT without a
+# request (two hours, as Salesforce's default); activity is recorded once per SESSION_ACTIVITY_RESOLUTION, not on
+# every request (accounts.security.SessionExpiryMiddleware).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=2 * 3600)
+SESSION_ACTIVITY_RESOLUTION = 300
 PASSWORD_RESET_TIMEOUT = 3 * 3600
+# Password-reset requests allowed per e-mail address and per client address ("<n>/<second|minute|hour|day>");
+# beyond them a 429 page and no e-mail. Counted in the cache (CACHE_URL), like the API's rate limits.
+ACCORD_PASSWORD_RESET_RATES = {
+    "email": env.str("PASSWORD_RESET_RATE_PER_EMAIL", default="5/hour"),
+    "ip": env.str("PASSWORD_RESET_RATE_PER_IP", default="20/hour"),
+}
 
 # Brute-force lockout: 5 failures for the same e-mail from the same IP lock that pair out for 30 minutes.
 AXES_FAILURE_LIMIT = 5
@@ -220,7 +240,15 @@ STORAGES = {
 }
 
 # --- E-mail -----------------------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Every e-mail is written to the database first and delivered by the worker through the backend EMAIL_URL names
+# (core/mail.py): a mail server that refuses delays an e-mail, retried with backoff, and never loses it.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+ACCORD_EMAIL_DELIVERY_BACKEND = _email.pop("EMAIL_BACKEND")
+vars().update(_email)
+EMAIL_BACKEND = "core.mail.QueuedEmailBackend"
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds an SMTP connection may hang before the attempt fails
+ACCORD_EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=12)  # then "failed", for an administrator
+ACCORD_EMAIL_KEEP_SENT_DAYS = env.int("EMAIL_KEEP_SENT_DAYS", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Accord <accord@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -252,6 +280,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest client CSV import accepted (bytes); the proxy in front should allow a little more than this.
+ACCORD_IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 
 # --- API --------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -381,6 +411,15 @@ CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {
         "task": "core.tasks.relay_outbox_task",
         "schedule": crontab(minute="*"),
+    },
+    # The mail queue (core/mail.py): attempts that are due (retries, lost tasks); sent e-mails pruned at night.
+    "retry-due-emails": {
+        "task": "core.tasks.retry_due_emails_task",
+        "schedule": crontab(minute="*"),
+    },
+    "prune-sent-emails": {
+        "task": "core.tasks.prune_sent_emails_task",
+        "schedule": crontab(hour=3, minute=30),
     },
     "send-kpi-digest": {
         "task": "kpis.tasks.send_kpi_digest_task",

@@ -171,6 +171,30 @@ def _api_rate_limits_out_of_reach(settings):
     settings.ACCORD_API_THROTTLE_RATES = {"token": "100000/minute", "ip": "100000/minute"}
 
 
+@pytest.fixture(autouse=True)
+def _mail_goes_through_the_queue(settings):
+    """E-mail takes the production path (core/mail.py: a row, then delivery once the transaction commits) to
+    Django's test outbox, ``mail.outbox``; Django's test set-up had made the locmem backend the EMAIL_BACKEND."""
+    settings.EMAIL_BACKEND = "core.mail.QueuedEmailBackend"
+    settings.ACCORD_EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A mail server of the test's own (tests/mail_support.py), set as EMAIL_URL; it accepts until told to refuse."""
+    import environ
+
+    from tests.mail_support import FakeSmtpServer
+
+    with FakeSmtpServer() as server:
+        configuration = environ.Env.email_url_config(server.url)
+        settings.ACCORD_EMAIL_DELIVERY_BACKEND = configuration.pop("EMAIL_BACKEND")
+        for name, value in configuration.items():
+            setattr(settings, name, value)
+        settings.EMAIL_TIMEOUT = 5
+        yield server
+
+
 @contextmanager
 def tasks_run_in_process():
     """Celery tasks run eagerly in the block, even when REDIS_URL is set."""
