@@ -575,6 +575,7 @@ class Request(TimeStampedModel):
             models.Index(fields=["status", "sla_due_at"]),
             models.Index(fields=["priority", "status"]),
             models.Index(fields=["sla_due_at"], name="request_sla_due_at"),
+            models.Index(fields=["updated_at"], name="request_updated_at"),  # the KPI cache's revision (kpis.cache)
             # The health score counts each client's open urgent requests.
             models.Index(
                 fields=["client"],

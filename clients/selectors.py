@@ -172,7 +172,7 @@ def my_day(*, user: User, now=None) -> dict:
         .order_by("next_step_due", "pk")
     )
     mine = Request.objects.visible_to(user).filter(owner=user).select_related("client")
-    at_risk, _count = least_healthy(client_list(user=user).filter(owner=user), limit=10)
+    at_risk, _count = _least_healthy_kept(("my-day", user.pk), client_list(user=user).filter(owner=user), limit=10)
     handovers = Handover.objects.open().filter(assignee=user).select_related("request__client", "department")
     return {
         "next_steps": next_steps[:20],
@@ -232,10 +232,27 @@ def agency_request_summary(*, user: User, now=None) -> dict:
         "breached": list(open_requests.breached(now).select_related("client", "owner").order_by("sla_due_at")[:8]),
         "breached_count": open_requests.breached(now).count(),
         # Active accounts, as the at-risk sweep (clients.tasks) and the KPI dashboards count them.
-        "at_risk_clients": least_healthy(
-            client_list(user=user).filter(status__in=[ClientStatus.ACTIVE, ClientStatus.AT_RISK]), limit=8
+        "at_risk_clients": _least_healthy_kept(
+            ("agency", user.pk, user.role, user.team_id),
+            client_list(user=user).filter(status__in=[ClientStatus.ACTIVE, ClientStatus.AT_RISK]),
+            limit=8,
         )[0],
     }
+
+
+def _least_healthy_kept(parts: tuple, clients: QuerySet[Client], *, limit: int) -> tuple[list, int]:
+    """``least_healthy(clients)`` for a home page, kept in the cache as the KPI dashboards keep their clients at
+    risk (``kpis.selectors.lists.at_risk_clients``): until a contract, an invoice or a client's own health input
+    changes, and for the day (a score also moves with time alone). Scoring every client costs 30–40 ms at 10k."""
+    from kpis import cache as kpi_cache
+
+    revision_now = f"{kpi_cache.revision()}/{kpi_cache.clients_revision()}"
+    return kpi_cache.cached(
+        "home-at-risk",
+        (*parts, limit, timezone.localdate()),
+        lambda: least_healthy(clients, limit=limit),
+        revision_now=revision_now,
+    )
 
 
 def client_history_sources(*, client: Client) -> list[HistorySource]:

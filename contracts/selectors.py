@@ -30,7 +30,8 @@ from contracts.models import PIPELINE_STAGES, Contract, CostEntry, Phase, Stage,
 from core.history import HistorySource
 from core.money import Currency
 
-BOARD_CARDS_PER_COLUMN = 50
+# A column shows its 25 deals closing soonest (two screens of cards), then links to the rest in the contract list.
+BOARD_CARDS_PER_COLUMN = 25
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 T = TypeVar("T")
 

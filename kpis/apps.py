@@ -9,9 +9,12 @@ class KpisConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
+        from clients.models import Client, Request
         from contracts.models import Contract
-        from kpis.cache import contract_deleted
+        from kpis.cache import client_input_deleted, contract_deleted
         from kpis.views.home import register_kpi_home_panel
 
         register_kpi_home_panel()
         post_delete.connect(contract_deleted, sender=Contract, dispatch_uid="kpis-contract-deleted")
+        post_delete.connect(client_input_deleted, sender=Client, dispatch_uid="kpis-client-deleted")
+        post_delete.connect(client_input_deleted, sender=Request, dispatch_uid="kpis-request-deleted")

@@ -29,7 +29,7 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Func, Max, Subquery
+from django.db.models import Max, Subquery
 
 from contracts.billing.cache import CHANGES_KEY as INVOICE_CHANGES_KEY
 from contracts.models import Contract, Invoice
@@ -37,6 +37,7 @@ from core.counters import bump
 
 TIMEOUT = 120  # seconds
 CONTRACTS_DELETED_KEY = "kpis:contract-deletions"
+CLIENT_INPUTS_DELETED_KEY = "kpis:client-input-deletions"
 T = TypeVar("T")
 
 
@@ -62,21 +63,29 @@ def contract_deleted(**kwargs) -> None:
     transaction.on_commit(partial(bump, CONTRACTS_DELETED_KEY))
 
 
+def client_input_deleted(**kwargs) -> None:
+    """``post_delete`` of a client or a request: once the deletion commits, every clients' revision is stale."""
+    transaction.on_commit(partial(bump, CLIENT_INPUTS_DELETED_KEY))
+
+
 def clients_revision() -> str:
-    """Where the clients' own health inputs stand, in one query: the clients' latest change and count (status,
-    owner), the requests' latest change and count (an urgent request opened or closed: every request service
-    stamps ``updated_at``) and the highest activity id (a new activity is the only way one changes the score)."""
+    """Where the clients' own health inputs stand, in one query of index look-ups: the clients' latest change and
+    highest id (status, owner), the requests' latest change and highest id (an urgent request opened or closed:
+    every request service stamps ``updated_at``) and the highest activity id (a new activity is the only way one
+    changes the score); with a counter every deletion of a client or a request moves when it commits
+    (``client_input_deleted``; counting them instead cost 10–15 ms on every request at 20k clients)."""
     from clients.models import Activity, Client, Request
 
     requests = Request.objects.order_by()
     latest = Client.objects.order_by().aggregate(
         clients_changed=Max("updated_at"),
-        clients=Count("id"),
+        clients_last=Max("id"),
         requests_changed=Max(Subquery(requests.order_by("-updated_at").values("updated_at")[:1])),
-        requests=Max(Subquery(requests.values(n=Func(F("pk"), function="COUNT")))),
+        requests_last=Max(Subquery(requests.order_by("-id").values("id")[:1])),
         activities_last=Max(Subquery(Activity.objects.order_by("-id").values("id")[:1])),
     )
-    return ":".join(value.isoformat() if hasattr(value, "isoformat") else str(value) for value in latest.values())
+    stamps = [value.isoformat() if hasattr(value, "isoformat") else str(value) for value in latest.values()]
+    return ":".join([*stamps, str(cache.get(CLIENT_INPUTS_DELETED_KEY, 0))])
 
 
 def cached(name: str, parts: tuple, compute: Callable[[], T], *, revision_now: str | None = None) -> T:

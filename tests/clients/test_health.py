@@ -147,3 +147,29 @@ def test_the_at_risk_list_is_one_query_however_many_clients(clients, django_asse
         page, total = least_healthy(Client.objects.all(), limit=10, now=now)
 
     assert (len(page), total) == (min(10, total), 4 * clients // 13)
+
+
+def test_the_home_pages_clients_at_risk_are_kept_until_an_input_changes(client, django_capture_on_commit_callbacks):
+    """The home pages keep their clients at risk in the cache (clients.selectors): a new activity, a request
+    opened or a client deleted shows on the next visit."""
+    from django.core.cache import cache
+
+    from accounts.models import Role
+
+    cache.clear()
+    owner = UserFactory(role=Role.ACCOUNT_MANAGER)
+    gone = _idle(ClientFactory(owner=owner, name="Sao Mai"), 120)  # first: its deletion moves no latest id or stamp
+    idle = _idle(ClientFactory(owner=owner, name="Bình Minh"), 120)
+    client.force_login(owner)
+
+    first = client.get("/").content.decode()
+    assert "Bình Minh" in first and "Sao Mai" in first
+    assert "Bình Minh" in client.get("/").content.decode()  # from the cache
+
+    with django_capture_on_commit_callbacks(execute=True):
+        gone.delete()  # moves the deletions' counter when it commits
+    answer = client.get("/").content.decode()
+    assert "Bình Minh" in answer and "Sao Mai" not in answer
+
+    ActivityFactory(client=idle, occurred_at=timezone.now())  # a sign of life: healthy again
+    assert "Bình Minh" not in client.get("/").content.decode()
