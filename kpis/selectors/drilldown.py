@@ -3,10 +3,12 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Avg, Case, Count, DurationField, QuerySet, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from kpis import cache as kpi_cache
 from kpis.metrics import (
     DAYS_TO_CLOSE,
     TIMED,
@@ -49,8 +51,19 @@ class Section:
         return self.records.order_by(*ORDERINGS[self.kind])
 
     def totals(self) -> dict:
-        """{"count": n, "amounts": {currency: Σ amount}} in one query."""
+        """{"count": n, "amounts": {currency: Σ amount}} in one query; for contracts, invoices and payments kept in
+        the cache under the query's SQL until one of them changes (``kpis.cache``: the dashboards' revision)."""
         rows = self.records.order_by()
+        if self.kind not in REVISION_KINDS:  # costs and clients are read live, as the dashboards read them
+            return self._totals(rows)
+        try:
+            sql, params = rows.query.sql_with_params()
+        except EmptyResultSet:
+            return self._totals(rows)
+        parts = (self.amount, self.currency, sql, params)
+        return kpi_cache.cached("drilldown-totals", parts, lambda: self._totals(rows))
+
+    def _totals(self, rows: QuerySet) -> dict:
         if self.amount is None:
             return {"count": rows.count(), "amounts": {}}
         grouped = rows.values(self.currency).annotate(n=Count("pk"), total=Coalesce(Sum(self.amount), ZERO))
@@ -70,6 +83,8 @@ ORDERINGS = {
     "client": ("name", "pk"),
     "cost": ("-incurred_on", "-pk"),
 }
+# The records whose changes move ``kpis.cache.revision`` (a payment changes its invoice).
+REVISION_KINDS = frozenset({"contract", "deal", "invoice", "receivable", "payment"})
 # Every metric has its records except revenue retention (a per-client comparison of two years of invoices).
 DRILLDOWN_METRICS = frozenset(Metric) - {Metric.NET_REVENUE_RETENTION, Metric.GROSS_REVENUE_RETENTION}
 

@@ -1,6 +1,8 @@
 """The lists beside a dashboard's figures: renewals due, clients at risk, SLA breaches, overdue invoices and the
 receivables aging, each from the selector its own page uses, at most ``limit`` rows with the full count."""
 
+from functools import partial
+
 from django.db.models import F, Func, IntegerField, QuerySet, Subquery
 from django.utils import timezone
 
@@ -71,7 +73,10 @@ def overdue_invoices(
     from contracts.billing.selectors import invoice_list, totals_by_currency
 
     invoices = invoice_list(user=user).overdue().filter(contract__owner=owner)
-    rows, total = with_total(invoices.order_by("due_date", "pk"), limit)
+    # The page and its count too (90–140 ms over an account manager's 15k contracts), until an invoice changes.
+    rows, total = cached(
+        invoices.order_by("due_date", "pk"), partial(with_total, limit=limit), revision_now=revision_now
+    )
     return rows, total, cached(invoices.order_by(), totals_by_currency, revision_now=revision_now)
 
 
