@@ -54,7 +54,6 @@ from contracts.tasks import send_collection_follow_ups_task  # noqa: E402
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 WALL_SECONDS, PEAK_MB = 30, 300
-SWEEP_STRETCH_SECONDS = 10  # issue 10
 QUEUE = f"bench-collection-sweep-{os.getpid()}"
 GENERATED_TAX_CODES = "999"  # bench/generate.py's clients
 NOTICE_EMAIL_TASK = "contracts.tasks.send_collection_notice_email_task"
@@ -246,23 +245,7 @@ def drop_queued_emails(first_notice: int, first_notification: int) -> dict[str, 
 
 
 def report(label: str, value: float, target: float, unit: str, note: str) -> None:
-    verdict = "PASS" if (value <= target if unit == "s" else value < target) else "MISS"
-    target_text = f"{'≤' if unit == 's' else '<'} {target} {unit}"
-    stretch = SWEEP_STRETCH_SECONDS if unit == "s" else None
-    if stretch is not None:
-        verdict += f", stretch {stretch} s {'met' if value <= stretch else 'not met'}"
-    print(f"{label:18} {value:8.1f} {unit:2}  (target {target_text}; {note})  {verdict}")
-    results.record(
-        group="sweeps",
-        target=f"collection sweep: {label}",
-        p50=None,
-        p95=round(value, 1),
-        unit=unit,
-        floor=target,
-        stretch=stretch,
-        judged="value",
-        note=note,
-    )
+    results.report_sweep("collection sweep", label, value, target, unit, note)
 
 
 if __name__ == "__main__":

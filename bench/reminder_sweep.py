@@ -48,7 +48,6 @@ from contracts.tasks import send_renewal_reminders_task  # noqa: E402
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 WALL_SECONDS, PEAK_MB = 30, 300
-SWEEP_STRETCH_SECONDS = 10  # issue 10
 QUEUE = f"bench-reminder-sweep-{os.getpid()}"
 EMAIL_TASK = "accounts.tasks.send_notification_email_task"
 SUCCEEDED = re.compile(r"send_renewal_reminders_task\[[\w-]+\] succeeded in (?P<seconds>[\d.]+)s: (?P<sent>\d+)")
@@ -169,23 +168,7 @@ def drop_queued_emails(first_notification: int) -> int:
 
 
 def report(label: str, value: float, target: float, unit: str, note: str) -> None:
-    verdict = "PASS" if (value <= target if unit == "s" else value < target) else "MISS"
-    target_text = f"{'≤' if unit == 's' else '<'} {target} {unit}"
-    stretch = SWEEP_STRETCH_SECONDS if unit == "s" else None
-    if stretch is not None:
-        verdict += f", stretch {stretch} s {'met' if value <= stretch else 'not met'}"
-    print(f"{label:18} {value:8.1f} {unit:2}  (target {target_text}; {note})  {verdict}")
-    results.record(
-        group="sweeps",
-        target=f"renewal-reminder sweep: {label}",
-        p50=None,
-        p95=round(value, 1),
-        unit=unit,
-        floor=target,
-        stretch=stretch,
-        judged="value",
-        note=note,
-    )
+    results.report_sweep("renewal-reminder sweep", label, value, target, unit, note)
 
 
 if __name__ == "__main__":

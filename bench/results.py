@@ -56,3 +56,20 @@ def read(path: str) -> list[Result]:
         return []
     with open(path, encoding="utf-8") as lines:
         return [Result(**json.loads(line)) for line in lines if line.strip()]
+
+
+SWEEP_STRETCH_SECONDS = 10  # issue 10's stretch figure for a sweep's wall time
+
+
+def report_sweep(sweep: str, label: str, value: float, target: float, unit: str, note: str) -> None:
+    """Print one figure of a sweep (seconds: at most ``target``; megabytes: under it) and keep it."""
+    verdict = "PASS" if (value <= target if unit == "s" else value < target) else "MISS"
+    target_text = f"{'≤' if unit == 's' else '<'} {target} {unit}"
+    stretch = SWEEP_STRETCH_SECONDS if unit == "s" else None
+    if stretch is not None:
+        verdict += f", stretch {stretch} s {'met' if value <= stretch else 'not met'}"
+    print(f"{label:18} {value:8.1f} {unit:2}  (target {target_text}; {note})  {verdict}")
+    record(
+        group="sweeps", target=f"{sweep}: {label}", p50=None, p95=round(value, 1), unit=unit, floor=target,
+        stretch=stretch, judged="value", note=note,
+    )  # fmt: skip
