@@ -384,6 +384,8 @@ class _Story:
         StageChange.objects.filter(pk=change.pk).update(changed_at=moment)
         Contract.objects.filter(pk=contract.pk).update(stage_changed_at=moment)
         contract.stage_changed_at = moment
+        latest = Contract.history.filter(id=contract.pk).order_by("-history_id").values_list("pk", flat=True)[:1]
+        Contract.history.filter(pk__in=list(latest)).update(history_date=moment)  # the move's audit entry
 
     def date_creation(self, contract: Contract) -> None:
         """Date the deal's creation before every move the story dated: contract_create stamps the moment of the run,
@@ -396,6 +398,8 @@ class _Story:
             moment = first_move.changed_at - timedelta(days=DRAFTING_DAYS)
         Contract.objects.filter(pk=contract.pk).update(created_at=moment)
         contract.created_at = moment
+        Contract.history.filter(id=contract.pk).update(created_at=moment)  # its audit history shows it made then
+        Contract.history.filter(id=contract.pk, history_type="+").update(history_date=moment)
 
     def date_stage(self, contract: Contract, idle_days: int) -> Contract:
         """A deal left in its stage for ``idle_days`` (the board highlights it past the stage's limit)."""

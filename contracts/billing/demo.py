@@ -227,6 +227,7 @@ class _Billing:
                 issue=True,
             )
         Invoice.objects.filter(pk=invoice.pk).update(created_at=moment, issued_at=moment)
+        Invoice.history.filter(id=invoice.pk).update(created_at=moment, issued_at=moment)  # as it was made
         self.counts["invoices"] += 1
         return invoice
 
@@ -388,10 +389,18 @@ class _Billing:
     @contextmanager
     def dated(self, moment: datetime, *models):
         """Date the rows of ``models`` the block creates to ``moment``, not the moment of the run: every row this
-        run stamped since it started was made in the block (earlier ones were dated already)."""
+        run stamped since it started was made in the block (earlier ones were dated already); and the audit history
+        the block wrote."""
+        block_started = timezone.now()
         yield
         for model in models:
             model.objects.filter(created_at__gte=self.started).update(**dict.fromkeys(MOMENTS[model], moment))
+        # The audit history the block wrote (the invoice issued or settled, the payment) happened then too.
+        for model in {Invoice, *models}:
+            if hasattr(model, "history"):
+                kept = {field.name for field in model.history.model._meta.fields}  # updated_at is not kept
+                fields = {name: moment for name in MOMENTS.get(model, ()) if name in kept}
+                model.history.filter(history_date__gte=block_started).update(history_date=moment, **fields)
 
     def rng(self, code: str) -> random.Random:
         if code not in self.rngs:

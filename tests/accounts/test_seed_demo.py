@@ -505,3 +505,25 @@ def test_billing_seeds_once_and_a_reset_rebuilds_the_same_invoices(demo_output):
         InvoiceNumber.objects.get(year=timezone.localdate().year).last
         == Invoice.objects.filter(number__startswith=f"INV-{timezone.localdate().year}-").count()
     )
+
+
+def test_the_demo_records_audit_history_happened_when_the_story_says(demo_output):
+    """The story backdates what it creates; the History tabs tell the same story: an invoice's issue moment never
+    'changes', a payment's entry is dated with the payment, a contract's creation entry with its creation."""
+    from django.db.models import Count, Min
+
+    from contracts.models import Contract, Invoice, Payment
+
+    changing_issue = (
+        Invoice.history.exclude(issued_at=None)
+        .values("id")
+        .annotate(n=Count("issued_at", distinct=True))
+        .filter(n__gt=1)
+    )
+    assert not changing_issue.exists()
+    for payment in Payment.objects.all()[:20]:
+        created = payment.history.get(history_type="+")
+        assert created.history_date == payment.created_at
+    started = Contract.history.values("id").annotate(first=Min("history_date"))
+    for contract in Contract.objects.filter(pk__in=[row["id"] for row in started])[:20]:
+        assert contract.history.get(history_type="+").history_date == contract.created_at
