@@ -1,3 +1,5 @@
+from functools import cache, partial
+
 from django.conf import settings
 
 from accounts.navigation import navigation_for
@@ -11,5 +13,6 @@ def navigation(request) -> dict:
     context = {"agency_name": settings.ACCORD_AGENCY_NAME, "interface_languages": settings.LANGUAGES}
     if user is not None and user.is_authenticated:
         context["nav_items"] = navigation_for(user)
-        context["unread_notifications"] = unread_notification_count(user=user)
+        # Counted when the page shows it, once: a page that already knows the count passes its own.
+        context["unread_notifications"] = cache(partial(unread_notification_count, user=user))
     return context

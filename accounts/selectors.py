@@ -1,8 +1,10 @@
 """Reads for accounts: directory, teams, inbox."""
 
+from collections import Counter
+
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
 
 from accounts.models import ApiToken, ApiTokenKind, Notification, Role, Team, User
 
@@ -19,29 +21,58 @@ def user_directory(*, user: User) -> QuerySet[User]:
     return User.objects.visible_to(user).select_related("team")
 
 
-def team_overview(*, user: User) -> QuerySet[Team]:
-    """Teams with their lead, active members and a head count per role, in three queries whatever the size."""
-    members = user_directory(user=user).filter(is_service_account=False).order_by("full_name")
+def people_by_team(*, user: User) -> tuple[list[Team], list[User]]:
+    """The teams (with their lead, head count and a count per role; each with its ``active_members``) and the
+    people in no team, in two queries whatever the size: the teams, then every active person once (service accounts
+    are tools, not people: they are listed with their tokens)."""
     people = Q(members__is_active=True, members__is_service_account=False)
     per_role = {f"{role}_count": Count("members", filter=people & Q(members__role=role)) for role in Role.values}
-    return (
+    teams = list(
         Team.objects.select_related("lead")
         .annotate(member_count=Count("members", filter=people), **per_role)
-        .prefetch_related(Prefetch("members", queryset=members, to_attr="active_members"))
         .order_by("name")
     )
+    by_id = {team.pk: team for team in teams}
+    for team in teams:
+        team.active_members = []
+    unassigned = []
+    for person in User.objects.visible_to(user).filter(is_service_account=False).order_by("full_name"):
+        team = by_id.get(person.team_id)
+        if team is None:
+            unassigned.append(person)
+        else:
+            person.team = team
+            team.active_members.append(person)
+    return teams, unassigned
 
 
-def users_without_team(*, user: User) -> QuerySet[User]:
-    """People outside any team (service accounts are tools, not people: they are listed with their tokens)."""
-    return user_directory(user=user).filter(team__isnull=True, is_service_account=False)
+def team_and_teammates(*, user: User) -> tuple[Team | None, list[User]]:
+    """The user's team (with its lead) and the other active people in it, in one query (two when nobody else is
+    in the team)."""
+    if user.team_id is None:
+        return None, []
+    teammates = list(
+        User.objects.visible_to(user)
+        .filter(team=user.team_id)
+        .exclude(pk=user.pk)
+        .select_related("team__lead")
+        .order_by("full_name")
+    )
+    team = teammates[0].team if teammates else Team.objects.select_related("lead").get(pk=user.team_id)
+    return team, teammates
 
 
-def role_head_counts() -> dict[str, int]:
-    """Active people per role (not service accounts), every role present (0 where nobody has it)."""
-    people = User.objects.filter(is_active=True, is_service_account=False)
-    counts = dict(people.values_list("role").annotate(n=Count("pk")).order_by())
-    return {role: counts.get(role, 0) for role in Role.values}
+def role_head_counts(people: list[User]) -> dict[str, int]:
+    """Active people per role (``people``: as ``people_by_team`` lists them), every role present (0 where nobody
+    has it)."""
+    counts = Counter(person.role for person in people)
+    return {role: counts[role] for role in Role.values}
+
+
+def recent_unread(*, user: User, limit: int = 5) -> tuple[list[Notification], int]:
+    """The newest ``limit`` unread notifications and how many are unread in all, in one query."""
+    recent = list(notification_list(user=user).unread().annotate(unread_total=Window(Count("pk")))[:limit])
+    return recent, recent[0].unread_total if recent else 0
 
 
 def locked_out_attempts() -> QuerySet[AccessAttempt]:

@@ -16,6 +16,7 @@ from accounts.home import panels_for
 from accounts.models import Notification, Role
 from accounts.permissions import get_visible_or_404
 from accounts.security import password_reset_limit
+from core.read_once import read_once
 
 
 def _set_language_cookie(response: HttpResponse, language: str) -> HttpResponse:
@@ -40,22 +41,26 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's start page; what it shows depends on the role."""
+    """The signed-in user's start page; what it shows depends on the role. The panels only read, so the data's
+    revisions behind their cached figures are read once for the page (``core.read_once``)."""
     user = request.user
-    context = {
-        "recent_notifications": selectors.notification_list(user=user).unread()[:5],
-        "team": user.team,
-        "teammates": selectors.user_directory(user=user).filter(team=user.team_id).exclude(pk=user.pk)
-        if user.team_id
-        else [],
-    }
+    recent, unread = selectors.recent_unread(user=user)
+    context = {"recent_notifications": recent, "unread_notifications": unread}
     if user.role in (Role.DIRECTOR, Role.ADMIN):
-        context["teams"] = selectors.team_overview(user=user)
-        context["unassigned"] = selectors.users_without_team(user=user)
-    if user.role == Role.ADMIN:
-        context["role_counts"] = [(Role(role).label, n) for role, n in selectors.role_head_counts().items()]
-        context["locked_out"] = selectors.locked_out_attempts()[:10]
-    context["panels"], panel_context = panels_for(user)
+        teams, unassigned = selectors.people_by_team(user=user)
+        context.update(teams=teams, unassigned=unassigned)
+        team = next((team for team in teams if team.pk == user.team_id), None)
+        context.update(team=team, teammates=[mate for mate in team.active_members if mate != user] if team else [])
+        if user.role == Role.ADMIN:
+            people = [person for team in teams for person in team.active_members] + unassigned
+            context["role_counts"] = [(Role(role).label, n) for role, n in selectors.role_head_counts(people).items()]
+            context["locked_out"] = selectors.locked_out_attempts()[:10]
+    else:
+        context["team"], context["teammates"] = selectors.team_and_teammates(user=user)
+    if context["team"] is not None:
+        user.team = context["team"]  # the header shows it: no second look-up
+    with read_once():
+        context["panels"], panel_context = panels_for(user)
     context.update(panel_context)
     return render(request, "accounts/home.html", context)
 
@@ -66,10 +71,7 @@ def people(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/people.html",
-        {
-            "teams": selectors.team_overview(user=request.user),
-            "unassigned": selectors.users_without_team(user=request.user),
-        },
+        dict(zip(("teams", "unassigned"), selectors.people_by_team(user=request.user), strict=True)),
     )
 
 

@@ -34,6 +34,7 @@ from django.db.models import Max, Subquery
 from contracts.billing.cache import CHANGES_KEY as INVOICE_CHANGES_KEY
 from contracts.models import Contract, Invoice
 from core.counters import bump
+from core.read_once import remembered
 
 TIMEOUT = 120  # seconds
 CONTRACTS_DELETED_KEY = "kpis:contract-deletions"
@@ -44,18 +45,71 @@ T = TypeVar("T")
 def revision() -> str:
     """Where the contracts and the invoices stand, in one query of index look-ups: the contracts' latest change
     and highest id, and the invoices' latest change and highest id; with the billing services' counter and the
-    contract deletions'."""
-    invoices = Invoice.objects.order_by()
-    latest = Contract.objects.order_by().aggregate(
-        contracts_changed=Max("updated_at"),
-        contracts_last=Max("id"),
-        # Uncorrelated: computed once. (No contract, no invoice: an invoice always has one.)
-        invoices_changed=Max(Subquery(invoices.order_by("-updated_at").values("updated_at")[:1])),
-        invoices_last=Max(Subquery(invoices.order_by("-id").values("id")[:1])),
-    )
-    stamps = [value.isoformat() if hasattr(value, "isoformat") else str(value) for value in latest.values()]
-    counters = cache.get_many([INVOICE_CHANGES_KEY, CONTRACTS_DELETED_KEY])
-    return ":".join([*stamps, *(str(counters.get(key, 0)) for key in (INVOICE_CHANGES_KEY, CONTRACTS_DELETED_KEY))])
+    contract deletions'. Inside ``core.read_once.read_once()``, read once with ``clients_revision`` (one query)."""
+    both = remembered("kpis:revisions", partial(_read, clients=True))
+    return (both or _read(clients=False))["contracts"]
+
+
+def _read(*, clients: bool) -> dict[str, str]:
+    """The contracts' and invoices' revision, and with ``clients`` the clients' (``clients_revision``): one query
+    of index look-ups whatever the size."""
+    from clients.models import Activity, Client, Request
+
+    def latest(queryset, field: str):  # uncorrelated: computed once, an index look-up
+        return Subquery(queryset.order_by(f"-{field}").values(field)[:1])
+
+    invoices = Invoice.objects.all()
+    # No contract, no invoice: an invoice always has one.
+    fields = {
+        "contracts_changed": Max("updated_at"),
+        "contracts_last": Max("id"),
+        "invoices_changed": Max(latest(invoices, "updated_at")),
+        "invoices_last": Max(latest(invoices, "id")),
+    }
+    if clients:
+        fields |= {
+            "clients_changed": Max(latest(Client.objects.all(), "updated_at")),
+            "clients_last": Max(latest(Client.objects.all(), "id")),
+            "requests_changed": Max(latest(Request.objects.all(), "updated_at")),
+            "requests_last": Max(latest(Request.objects.all(), "id")),
+            "activities_last": Max(latest(Activity.objects.all(), "id")),
+        }
+    row = Contract.objects.order_by().aggregate(**fields)
+    stamps = {name: value.isoformat() if hasattr(value, "isoformat") else str(value) for name, value in row.items()}
+    counters = cache.get_many([INVOICE_CHANGES_KEY, CONTRACTS_DELETED_KEY, CLIENT_INPUTS_DELETED_KEY])
+    count = {
+        key: str(counters.get(key, 0))
+        for key in (INVOICE_CHANGES_KEY, CONTRACTS_DELETED_KEY, CLIENT_INPUTS_DELETED_KEY)
+    }
+    answer = {
+        "contracts": ":".join(
+            [
+                *(
+                    stamps[name]
+                    for name in ("contracts_changed", "contracts_last", "invoices_changed", "invoices_last")
+                ),
+                count[INVOICE_CHANGES_KEY],
+                count[CONTRACTS_DELETED_KEY],
+            ]
+        )
+    }
+    if clients:
+        answer["clients"] = ":".join(
+            [
+                *(
+                    stamps[name]
+                    for name in (
+                        "clients_changed",
+                        "clients_last",
+                        "requests_changed",
+                        "requests_last",
+                        "activities_last",
+                    )
+                ),
+                count[CLIENT_INPUTS_DELETED_KEY],
+            ]
+        )
+    return answer
 
 
 def contract_deleted(**kwargs) -> None:
@@ -73,19 +127,9 @@ def clients_revision() -> str:
     highest id (status, owner), the requests' latest change and highest id (an urgent request opened or closed:
     every request service stamps ``updated_at``) and the highest activity id (a new activity is the only way one
     changes the score); with a counter every deletion of a client or a request moves when it commits
-    (``client_input_deleted``; counting them instead cost 10–15 ms on every request at 20k clients)."""
-    from clients.models import Activity, Client, Request
-
-    requests = Request.objects.order_by()
-    latest = Client.objects.order_by().aggregate(
-        clients_changed=Max("updated_at"),
-        clients_last=Max("id"),
-        requests_changed=Max(Subquery(requests.order_by("-updated_at").values("updated_at")[:1])),
-        requests_last=Max(Subquery(requests.order_by("-id").values("id")[:1])),
-        activities_last=Max(Subquery(Activity.objects.order_by("-id").values("id")[:1])),
-    )
-    stamps = [value.isoformat() if hasattr(value, "isoformat") else str(value) for value in latest.values()]
-    return ":".join([*stamps, str(cache.get(CLIENT_INPUTS_DELETED_KEY, 0))])
+    (``client_input_deleted``; counting them instead cost 10–15 ms on every request at 20k clients). Inside
+    ``core.read_once.read_once()``, read once with ``revision`` (one query)."""
+    return (remembered("kpis:revisions", partial(_read, clients=True)) or _read(clients=True))["clients"]
 
 
 def cached(name: str, parts: tuple, compute: Callable[[], T], *, revision_now: str | None = None) -> T:

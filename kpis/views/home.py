@@ -19,17 +19,15 @@ HOME_ROLES = (Role.DIRECTOR, Role.ADMIN, Role.ACCOUNT_MANAGER)
 
 
 def home_figures(scope: Scope, period) -> dict[str, metrics.Figure]:
-    """The four figures, from the cache while no contract or invoice changes (``kpis.cache``)."""
-    return kpi_cache.cached(
-        "home",
-        (scope.key, period),
-        lambda: {metric: metrics.METRICS[metric].compute(scope, period) for metric in HOME_METRICS},
-    )
+    """The four figures, from the cache while no contract or invoice changes (``kpis.cache``); else two queries
+    (``metrics.month_at_a_glance``)."""
+    figures = kpi_cache.cached("home", (scope.key, period), lambda: metrics.month_at_a_glance(scope, period))
+    return {metric: figures[metric] for metric in HOME_METRICS}
 
 
 def home_panel(user) -> dict:
-    """Two queries (the month's targets of the four metrics, the data's revision), and one per metric when the
-    figures are not in the cache."""
+    """Two queries (the month's targets of the four metrics, the data's revision), and two more when the figures
+    are not in the cache."""
     period = current_period()
     scope = Scope.of_user(user) if user.role == Role.ACCOUNT_MANAGER else Scope.agency()
     targets: dict[str, dict] = {}

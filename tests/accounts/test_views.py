@@ -80,26 +80,38 @@ def test_home_shows_the_team_and_teammates(client):
     assert "Nguyễn Thu Hà" in html
 
 
-def test_home_query_count_does_not_grow_with_teams_and_people(client, django_assert_max_num_queries):
-    director = UserFactory(role=Role.DIRECTOR)
-    client.force_login(director)
+# Issue 1's budget for a page, 15 queries, on a first visit (nothing in the cache): header (session, user, the
+# unread notifications with their count), teams and their people or one's own team and teammates, the panels
+# (billing, client service, the clients at risk, the month's KPIs against their targets) and the one read of the
+# revisions their cached figures are kept under. On SQLite the four KPIs are a query each (no pre-summed months).
+HOME_QUERIES = 15
+
+
+@pytest.mark.parametrize("role", [Role.DIRECTOR, Role.ADMIN, Role.ACCOUNT_MANAGER])
+def test_home_query_count_stays_in_budget_and_does_not_grow(client, role, django_assert_max_num_queries):
+    from django.db import connection
+
+    budget = HOME_QUERIES + (2 if connection.vendor == "sqlite" else 0)
+    user = UserFactory(role=role)
+    team_create(name="Hà Nội", lead=user, members=UserFactory.create_batch(2))
+    client.force_login(user)
 
     def grow(teams: int) -> None:
         for _ in range(teams):
             team = TeamFactory()
             team_create(name=f"{team.name}-x", lead=UserFactory(), members=UserFactory.create_batch(3))
+        NotificationFactory.create_batch(teams, recipient=user)
 
-    # The director's home: header, agency client service, teams and people, write-offs to approve (billing) and
-    # the month's headline KPIs (each metric one grouped query), the revisions the clients at risk are kept under:
-    # at most 21, the same for 2 and 20 teams.
     grow(2)
-    with django_assert_max_num_queries(21) as small:
+    cache.clear()
+    with django_assert_max_num_queries(budget) as small:
         client.get("/")
     grow(18)
-    cache.clear()  # both requests compute the KPI figures (new people and teams do not change their revision)
-    with django_assert_max_num_queries(21) as large:
-        client.get("/")
+    cache.clear()  # both requests compute the KPI figures and the clients at risk
+    with django_assert_max_num_queries(budget) as large:
+        html = client.get("/").content.decode()
     assert len(small.captured_queries) == len(large.captured_queries)
+    assert "Hà Nội" in html
 
 
 def test_people_page_lists_teams_and_people_without_a_team(client, django_assert_num_queries):
@@ -109,8 +121,8 @@ def test_people_page_lists_teams_and_people_without_a_team(client, django_assert
     inactive = UserFactory(full_name="Người Đã Nghỉ", is_active=False)
     client.force_login(lead)
 
-    # session, user, unread count and own team (header), teams with counts, their members, no-team people
-    with django_assert_num_queries(7):
+    # session, user, unread count and own team (header), teams with counts, every active person once
+    with django_assert_num_queries(6):
         html = client.get("/people/").content.decode()
 
     assert "Bùi Quốc Bảo" in html and "+84 90 733 2417" in html

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from contracts.billing import services
-from contracts.models import Contract, Invoice
+from contracts.models import Contract, Invoice, Stage
 from kpis import ledger, metrics
 from kpis.metrics import METRICS, Scope
 from kpis.models import BillingMonth, ClientRevenue, LedgerZone, Metric
@@ -294,3 +294,26 @@ def test_without_the_zone_row_contracts_are_still_written_and_the_dashboards_rea
     assert not ledger.signed_months_kept()
     call_command("rebuild_kpi_ledger")
     assert ledger.signed_months_kept() and ledger.differences() == (0, [])
+
+
+def test_the_home_pages_four_figures_together_equal_each_metric_alone(book, django_assert_num_queries):
+    """``metrics.month_at_a_glance``: signed revenue and the weighted pipeline in one query over the contracts,
+    cash collected and overdue receivables in one over the pre-summed months, equal to each metric's function."""
+    overdue = issue(book, "an", "100000000", months_ago(2, 10))
+    pay(book, overdue, "30000000", months_ago(0, 1))
+    issue(book, "chi_usd", "5000", months_ago(1, 3), due_in=15)
+    paid = issue(book, "binh", "40000000", months_ago(0, 1))
+    pay(book, paid, "40000000", months_ago(0, 2))
+    deal = book["contracts"]["chi"]
+    Contract.objects.filter(pk=deal.pk).update(stage=Stage.NEGOTIATION, probability=40)
+    together = (Metric.SIGNED_REVENUE, Metric.PIPELINE_WEIGHTED, Metric.CASH_COLLECTED, Metric.OVERDUE_RECEIVABLES)
+    for scope in scopes(book):
+        for period in periods():
+            assert ledger.covers(period.start, period.end)  # whole months: from the ledger
+            with django_assert_num_queries(2):
+                figures = metrics.month_at_a_glance(scope, period)
+            alone = {metric: METRICS[metric].compute(scope, period) for metric in together}
+            assert figures == alone, (scope.label, period.key)
+    agency = metrics.month_at_a_glance(Scope.agency(), periods()[0])
+    assert agency[Metric.CASH_COLLECTED].amounts == {"VND": D("70000000")}
+    assert agency[Metric.OVERDUE_RECEIVABLES].amounts["USD"] > 0
