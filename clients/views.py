@@ -44,6 +44,7 @@ from clients.models import (
 from core.errors import DomainError
 from core.forms import add_domain_error
 from core.history import history_page, parse_cursor
+from core.pagination import SlimPaginator
 
 PAGE_SIZE = 25
 TABS = ("overview", "contacts", "partners", "timeline", "requests", "history")
@@ -97,7 +98,7 @@ def _filtered_clients(request: HttpRequest):
 def client_list(request: HttpRequest) -> HttpResponse:
     """Search, filter, sort and page through the clients the user may see."""
     filterset, clients = _filtered_clients(request)
-    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = SlimPaginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter": filterset,
         "page": page,
