@@ -3,7 +3,7 @@
 The sweep (Celery beat, daily 08:00 local) walks the contracts with a reminder due in keyset batches, one
 transaction per batch. It first claims each (contract, offset) of the batch by inserting its RenewalReminder row
 (one INSERT ... ON CONFLICT DO NOTHING for the batch), then notifies for the rows it inserted, in the same
-transaction:
+transaction (``notify_many``: one INSERT for the batch's notifications, one for their e-mail tasks):
 
 - two sweeps at once: the second one's insert waits for the first one's rows and skips them (unique constraint),
   so it sends nothing for those contracts;
@@ -25,7 +25,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
 from accounts.models import NotificationLevel, Role, User
-from accounts.services import notify
+from accounts.services import NotificationDraft, notify_many
 from contracts.models import Contract, RenewalReminder, Stage
 
 REMINDER_OFFSETS = (90, 60, 30, 7)  # days before the notice deadline
@@ -85,9 +85,12 @@ def send_renewal_reminders(*, today: date | None = None, batch_size: int = BATCH
             if not batch:
                 return sent
             claimed = claim_reminders(batch)
-            for contract in batch:
-                if contract.pk in claimed:
-                    _remind(contract, today, directors)
+            notify_many(
+                draft
+                for contract in batch
+                if contract.pk in claimed
+                for draft in _reminder_notifications(contract, today, directors)
+            )
             sent += len(claimed)
             _pause_for_tests()
         last_pk = batch[-1].pk
@@ -120,17 +123,17 @@ def claim_reminders(contracts: list[Contract]) -> set[int]:
         return {contract_id for (contract_id,) in cursor.fetchall()}
 
 
-def _remind(contract: Contract, today: date, directors: list[User]) -> None:
-    """Notify the owner (and the active directors at 30 and 7 days) of a reminder this sweep has claimed."""
+def _reminder_notifications(contract: Contract, today: date, directors: list[User]) -> list[NotificationDraft]:
+    """The notifications of a reminder this sweep has claimed: the owner's, and the active directors' at 30 and 7
+    days."""
     offset = contract.due_offset
     recipients = [contract.owner] if contract.owner.is_active else []
     if offset in DIRECTOR_OFFSETS:
         recipients += [director for director in directors if director.pk != contract.owner_id]
-    for recipient in recipients:
-        _notify(recipient, contract, offset, today)
+    return [_notification(recipient, contract, offset, today) for recipient in recipients]
 
 
-def _notify(recipient: User, contract: Contract, offset: int, today: date) -> None:
+def _notification(recipient: User, contract: Contract, offset: int, today: date) -> NotificationDraft:
     if contract.auto_renew:
         body = gettext_lazy(
             "%(title)s · %(client)s. It ends on %(end)s and renews automatically unless notice is given by "
@@ -141,7 +144,7 @@ def _notify(recipient: User, contract: Contract, offset: int, today: date) -> No
             "%(title)s · %(client)s. It ends on %(end)s: agree the renewal or give notice by %(deadline)s "
             "(days left: %(days)s)."
         )
-    notify(
+    return NotificationDraft(
         user=recipient,
         title=gettext_lazy("Renewal: %(number)s, notice deadline %(deadline)s"),
         body=body,

@@ -1,12 +1,15 @@
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext_lazy
 
 from accounts import services
 from accounts.models import Notification, Role, User
 from accounts.tasks import prune_notifications_task, send_notification_email_task
+from config.celery import app
 from core.errors import DomainError
-from core.models import OutgoingEmail
+from core.models import OutboxMessage, OutgoingEmail
 from tests.factories import NotificationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +114,105 @@ def test_notify_without_email_sends_nothing(django_capture_on_commit_callbacks):
 
     assert callbacks == []
     assert mail.outbox == []
+
+
+@pytest.fixture
+def broker():
+    """A broker is configured: e-mail tasks are written to the outbox (core/outbox.py), handed over on commit."""
+    app.conf.task_always_eager = False  # the suite's autouse fixture restores the setting
+    yield
+    app.conf.task_always_eager = True
+
+
+def drafts_for(users, **fields) -> list[services.NotificationDraft]:
+    title = gettext_lazy("Renewal: %(number)s, notice deadline %(deadline)s")
+    params = {"number": "HD-2026-00042", "deadline": "31/12/2026"}
+    return [services.NotificationDraft(user=user, title=title, params=params, **fields) for user in users]
+
+
+def test_notify_many_renders_each_notification_in_its_recipients_language():
+    vietnamese, english = UserFactory(preferred_language="vi"), UserFactory(preferred_language="en")
+
+    notifications = services.notify_many(drafts_for([vietnamese, english, vietnamese], url="/contracts/7/"))
+
+    assert [(n.recipient, n.title) for n in notifications] == [
+        (vietnamese, "Gia hạn: HD-2026-00042, hạn báo trước 31/12/2026"),
+        (english, "Renewal: HD-2026-00042, notice deadline 31/12/2026"),
+        (vietnamese, "Gia hạn: HD-2026-00042, hạn báo trước 31/12/2026"),
+    ]
+    stored = Notification.objects.order_by("pk")
+    assert list(stored.values_list("pk", "title", "url", "level")) == [
+        (n.pk, n.title, "/contracts/7/", "info") for n in notifications
+    ]
+
+
+def test_notify_many_emails_each_notification_once_after_commit_never_a_service_account(
+    django_capture_on_commit_callbacks,
+):
+    people = [UserFactory(email="an@agency.test"), UserFactory(email="binh@agency.test")]
+    robot = UserFactory(email="robot@agency.test", is_service_account=True)
+    drafts = [*drafts_for([*people, robot]), *drafts_for(people[:1], email=False)]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notifications = services.notify_many(drafts)
+    assert len(callbacks) == 2  # one e-mail task per notification to e-mail, none before the commit
+    assert mail.outbox == []
+
+    with django_capture_on_commit_callbacks(execute=True):  # the tasks' commits hand the e-mails to the queue
+        for callback in callbacks:
+            callback()
+    assert sorted(message.to[0] for message in mail.outbox) == ["an@agency.test", "binh@agency.test"]
+    assert [n.send_email for n in notifications] == [True, True, False, False]
+    assert Notification.objects.filter(emailed_at__isnull=False).count() == 2
+
+
+def test_notify_many_writes_one_outbox_task_per_e_mail_in_the_same_transaction(
+    broker, django_capture_on_commit_callbacks
+):
+    people = [UserFactory(), UserFactory(), UserFactory(is_service_account=True)]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notifications = services.notify_many(drafts_for(people))
+
+    assert len(callbacks) == 1  # one hand-over for the whole batch
+    assert sorted(OutboxMessage.objects.values_list("task", "args")) == [
+        ("accounts.tasks.send_notification_email_task", [notification.pk]) for notification in notifications[:2]
+    ]
+
+
+def test_a_rolled_back_notify_many_leaves_neither_notifications_nor_tasks(broker, django_capture_on_commit_callbacks):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.notify_many(drafts_for([UserFactory(), UserFactory()]))
+        raise RuntimeError("the surrounding batch failed")
+
+    assert callbacks == []
+    assert not Notification.objects.exists()
+    assert not OutboxMessage.objects.exists()
+    assert mail.outbox == []
+
+
+def test_notify_many_costs_two_queries_whatever_the_number_of_notifications(broker):
+    def queries(recipients: int) -> int:
+        drafts = drafts_for([UserFactory(preferred_language=("vi", "en")[n % 2]) for n in range(recipients)])
+        with CaptureQueriesContext(connection) as captured:
+            services.notify_many(drafts)
+        return len(captured)
+
+    # The INSERT of the notifications and the INSERT of their e-mail tasks (the outbox).
+    assert queries(2) == 2
+    assert queries(40) == 2
+
+
+def test_notify_many_with_nothing_to_send_does_nothing(broker, django_capture_on_commit_callbacks):
+    with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks() as callbacks:
+        assert services.notify_many([]) == []
+
+    assert len(captured) == 0
+    assert callbacks == []
 
 
 def test_the_notification_email_task_sends_once_even_when_delivered_twice(django_capture_on_commit_callbacks):

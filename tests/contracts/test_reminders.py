@@ -12,11 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Notification, Role
+from config.celery import app
 from contracts import reminders, services
 from contracts.models import Contract, ContractKind, ContractNumber, RenewalReminder, Stage, StageChange
 from contracts.reminders import due_offset, reminders_due, send_renewal_reminders
 from contracts.sweeps import _auto_renew, renew_and_expire_contracts
 from contracts.tasks import renew_and_expire_contracts_task, send_renewal_reminders_task
+from core.models import OutboxMessage
 from tests.factories import ActiveContractFactory, ContractFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -202,6 +204,16 @@ def test_the_reminder_names_the_contract_and_its_deadline_and_links_to_it():
     assert notification.url == f"/contracts/{contract.pk}/"
 
 
+def test_each_recipient_reads_the_reminder_in_their_language(director):
+    owner = UserFactory(preferred_language="vi")
+    active_contract(deadline=date(2026, 12, 31), number="HD-2025-00042", owner=owner)
+
+    send_renewal_reminders(today=date(2026, 12, 1))
+
+    assert titles(owner) == ["Gia hạn: HD-2025-00042, hạn báo trước 31-12-2026"]
+    assert titles(director) == ["Renewal: HD-2025-00042, notice deadline 31/12/2026"]
+
+
 def test_owner_and_director_are_emailed_after_commit(director, django_capture_on_commit_callbacks):
     contract = active_contract(deadline=date(2026, 12, 31))
 
@@ -279,19 +291,30 @@ def test_batches_walk_every_due_contract():
     assert set(RenewalReminder.objects.values_list("contract", flat=True)) == {c.pk for c in contracts}
 
 
-def test_a_batch_costs_a_fixed_number_of_queries_plus_one_per_notification():
-    def sweep_queries(contracts: int) -> int:
+@pytest.fixture
+def broker():
+    """A broker is configured: the e-mail tasks are written to the outbox (core/outbox.py), handed over on commit."""
+    app.conf.task_always_eager = False  # the suite's autouse fixture restores the setting
+    yield
+    app.conf.task_always_eager = True
+
+
+def test_a_batch_costs_a_fixed_number_of_queries_whatever_its_size(director, broker):
+    def sweep_queries(contracts: int, batch_size: int) -> int:
         for _ in range(contracts):
-            active_contract(deadline=date(2026, 12, 31))
+            active_contract(deadline=date(2026, 12, 31))  # 30 days: the owner and the director hear
         with CaptureQueriesContext(connection) as captured:
-            assert send_renewal_reminders(today=date(2026, 12, 1), batch_size=50) == contracts
+            assert send_renewal_reminders(today=date(2026, 12, 1), batch_size=batch_size) == contracts
         return len(captured)
 
-    # Fixed: the active directors (none here); per batch, its savepoint, its SELECT (contracts with owner and
-    # client), one INSERT claiming the whole batch and the release; the empty batch that ends the walk: savepoint,
-    # SELECT, release. Per reminder: the INSERT of the owner's notification.
-    assert sweep_queries(2) == 1 + 4 + 3 + 2
-    assert sweep_queries(20) == 1 + 4 + 3 + 20
+    # Fixed: the active directors. Per batch: its savepoint, its SELECT (contracts with owner and client), one
+    # INSERT claiming the whole batch, one INSERT of its notifications, one INSERT of their e-mail tasks (the
+    # outbox) and the release. The empty batch that ends the walk: savepoint, SELECT, release.
+    assert sweep_queries(2, batch_size=50) == 1 + 6 + 3
+    assert sweep_queries(20, batch_size=50) == 1 + 6 + 3
+    assert sweep_queries(20, batch_size=5) == 1 + 4 * 6 + 3
+    assert Notification.objects.count() == 2 * (2 + 20 + 20)
+    assert OutboxMessage.objects.count() == Notification.objects.count()
 
 
 # --- Which -----------------------------------------------------------------------------------------------------
