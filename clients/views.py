@@ -98,7 +98,8 @@ def _filtered_clients(request: HttpRequest):
 def client_list(request: HttpRequest) -> HttpResponse:
     """Search, filter, sort and page through the clients the user may see."""
     filterset, clients = _filtered_clients(request)
-    page = SlimPaginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    searched = filterset.is_valid() and bool(filterset.form.cleaned_data.get("q"))
+    page = SlimPaginator(clients, PAGE_SIZE, count_with_page=searched).get_page(request.GET.get("page"))
     context = {
         "filter": filterset,
         "page": page,

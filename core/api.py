@@ -4,6 +4,7 @@ Every error body is ``{"error": {"code": str, "message": str, "fields": {field: 
 """
 
 import copy
+from functools import partial
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+from core.pagination import SlimPaginator
 
 
 class StandardPagination(PageNumberPagination):
@@ -37,6 +39,16 @@ class StandardPagination(PageNumberPagination):
             if parameter["name"] in (self.page_query_param, self.page_size_query_param):
                 parameter["schema"]["minimum"] = 1
         return parameters
+
+
+class SlimPagination(StandardPagination):
+    """StandardPagination over rows costly to compute (core/pagination.py ``SlimPaginator``): the page's ids, then
+    its rows by id; a search (``?q=``) finds the count with the ids."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        searched = bool(request.query_params.get("q", "").strip())
+        self.django_paginator_class = partial(SlimPaginator, count_with_page=searched)
+        return super().paginate_queryset(queryset, request, view)
 
 
 def whole_number_parameter(request, name: str) -> int | None:

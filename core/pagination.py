@@ -2,8 +2,11 @@
 
 Django's Paginator counts the rows, then fetches the page: the list's filter (a search over 60k contacts, say)
 runs twice, and the page's query computes every row's annotations over everything that matches before keeping
-25. ``SlimPaginator`` finds the page's ids and the count in one query that computes only what the filter and the
-ordering need (``COUNT(*) OVER ()``), then fetches those rows, with everything the page shows, by id.
+25. ``SlimPaginator`` finds the page's ids with a query that computes only what the filter and the ordering need
+(an index in the ordering's order finds 25 rows and stops), then fetches those rows, with everything the page
+shows, by id. With ``count_with_page`` (for a costly filter: a search) the same query counts the matches too
+(``COUNT(*) OVER ()``: every match is visited once, instead of once to count and again to find the page); else
+the rows are counted on their own, which an index answers for a plain list.
 """
 
 from functools import cached_property
@@ -13,11 +16,12 @@ from django.db.models import Count, QuerySet, Window
 
 
 class SlimPaginator(Paginator):
-    """A Paginator over a QuerySet: two queries per page (ids and count; the rows), one more for an empty list or a
-    page past the end (the count)."""
+    """A Paginator over a QuerySet: three queries per page (the count, the ids, the rows); two with
+    ``count_with_page``, and then one more for an empty list or a page past the end (the count)."""
 
-    def __init__(self, object_list: QuerySet, per_page: int, **kwargs):
+    def __init__(self, object_list: QuerySet, per_page: int, *, count_with_page: bool = False, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
+        self.count_with_page = count_with_page
         self._ids: dict[int, list] = {}
 
     @cached_property
@@ -35,7 +39,7 @@ class SlimPaginator(Paginator):
             whole = int(number) if not isinstance(number, float) or number.is_integer() else 0
         except (TypeError, ValueError):
             whole = 0
-        if whole >= 1 and self._slim:
+        if whole >= 1 and self._slim and self.count_with_page:
             self._page_ids(whole)
 
     @property
@@ -46,11 +50,14 @@ class SlimPaginator(Paginator):
     def _page_ids(self, number: int) -> list:
         if number not in self._ids:
             bottom = (number - 1) * self.per_page
+            lean = self.object_list.select_related(None).prefetch_related(None)
+            if not self.count_with_page:
+                self._ids[number] = list(lean.values_list("pk", flat=True)[bottom : bottom + self.per_page])
+                return self._ids[number]
             rows = list(
-                self.object_list.select_related(None)
-                .prefetch_related(None)
-                .annotate(slim_total=Window(Count("pk")))
-                .values_list("pk", "slim_total")[bottom : bottom + self.per_page]
+                lean.annotate(slim_total=Window(Count("pk"))).values_list("pk", "slim_total")[
+                    bottom : bottom + self.per_page
+                ]
             )
             self._ids[number] = [pk for pk, _total in rows]
             if rows:

@@ -23,7 +23,7 @@ from clients.api.common import (
 )
 from clients.filters import ClientFilter, client_filter_for
 from clients.models import Client, ClientReassignment, ClientStatus
-from core.api import ERROR_RESPONSES
+from core.api import ERROR_RESPONSES, SlimPagination
 from core.errors import PermissionDeniedError
 from core.history_api import history_answer, history_schema
 from core.money import Currency
@@ -187,6 +187,7 @@ class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = ClientSerializer
     filterset_class = ClientFilter
     filter_backends = [ClientFilterBackend]  # `sort` is the one way to order clients
+    pagination_class = SlimPagination  # each client's health score: computed for the page's rows only
     http_method_names = ["get", "post", "put", "patch", "head", "options"]  # clients are never deleted
 
     def get_queryset(self) -> QuerySet[Client]:

@@ -25,18 +25,21 @@ def pages(paginator) -> list[tuple]:
     ]
 
 
+@pytest.mark.parametrize("count_with_page", [False, True])
 @pytest.mark.parametrize("ordering", ["name", "-name", "health", "-last_activity", "tier", "owner"])
-def test_the_same_pages_as_django_paginator(director, ordering):
+def test_the_same_pages_as_django_paginator(director, ordering, count_with_page):
     clients = client_list(user=director, ordering=ordering)
 
-    assert pages(SlimPaginator(clients, 3)) == pages(Paginator(clients, 3))
+    assert pages(SlimPaginator(clients, 3, count_with_page=count_with_page)) == pages(Paginator(clients, 3))
 
 
-def test_two_queries_per_page_with_every_annotation_on_the_rows(director, django_assert_num_queries):
+@pytest.mark.parametrize(("count_with_page", "queries"), [(False, 4), (True, 3)])
+def test_a_page_with_every_annotation_on_its_rows(director, django_assert_num_queries, count_with_page, queries):
     clients = client_list(user=director)
 
-    with django_assert_num_queries(3):  # the ids and the count; the rows; their tags
-        page = SlimPaginator(clients, 3).get_page(2)
+    # the count (or counted with the ids); the ids; the rows; their tags
+    with django_assert_num_queries(queries):
+        page = SlimPaginator(clients, 3, count_with_page=count_with_page).get_page(2)
         rows = list(page.object_list)
 
     assert [row.name for row in rows] == [client.name for client in clients[3:6]]
@@ -44,20 +47,22 @@ def test_two_queries_per_page_with_every_annotation_on_the_rows(director, django
     assert page.paginator.count == 7 and page.paginator.num_pages == 3
 
 
-def test_a_page_past_the_end_or_not_a_number(director):
+@pytest.mark.parametrize("count_with_page", [False, True])
+def test_a_page_past_the_end_or_not_a_number(director, count_with_page):
     clients = client_list(user=director)
-    paginator = SlimPaginator(clients, 3)
+    paginator = SlimPaginator(clients, 3, count_with_page=count_with_page)
 
     assert paginator.get_page(99).number == 3  # as Paginator: the last page
     assert paginator.get_page("x").number == 1
     with pytest.raises(EmptyPage):
-        SlimPaginator(clients, 3).page(4)
+        SlimPaginator(clients, 3, count_with_page=count_with_page).page(4)
     with pytest.raises(PageNotAnInteger):
-        SlimPaginator(clients, 3).page("two")
+        SlimPaginator(clients, 3, count_with_page=count_with_page).page("two")
 
 
-def test_an_empty_list_has_one_empty_page(director):
-    page = SlimPaginator(Client.objects.none(), 3).get_page(1)
+@pytest.mark.parametrize("count_with_page", [False, True])
+def test_an_empty_list_has_one_empty_page(director, count_with_page):
+    page = SlimPaginator(Client.objects.none(), 3, count_with_page=count_with_page).get_page(1)
 
     assert list(page.object_list) == [] and page.paginator.count == 0
 
@@ -65,4 +70,4 @@ def test_an_empty_list_has_one_empty_page(director):
 def test_a_distinct_list_is_paged_as_django_does(director):
     clients = Client.objects.filter(tags__isnull=True).distinct().order_by("name", "pk")
 
-    assert pages(SlimPaginator(clients, 3)) == pages(Paginator(clients, 3))
+    assert pages(SlimPaginator(clients, 3, count_with_page=True)) == pages(Paginator(clients, 3))
