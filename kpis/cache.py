@@ -28,8 +28,7 @@ from functools import partial
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Max, Subquery
+from django.db import connections, transaction
 
 from contracts.billing.cache import CHANGES_KEY as INVOICE_CHANGES_KEY
 from contracts.models import Contract, Invoice
@@ -52,29 +51,32 @@ def revision() -> str:
 
 def _read(*, clients: bool) -> dict[str, str]:
     """The contracts' and invoices' revision, and with ``clients`` the clients' (``clients_revision``): one query
-    of index look-ups whatever the size."""
+    of index look-ups whatever the size (a SELECT of one uncorrelated subquery per stamp: an empty table gives
+    NULL for its own stamps only)."""
     from clients.models import Activity, Client, Request
 
-    def latest(queryset, field: str):  # uncorrelated: computed once, an index look-up
-        return Subquery(queryset.order_by(f"-{field}").values(field)[:1])
-
-    invoices = Invoice.objects.all()
-    # No contract, no invoice: an invoice always has one.
-    fields = {
-        "contracts_changed": Max("updated_at"),
-        "contracts_last": Max("id"),
-        "invoices_changed": Max(latest(invoices, "updated_at")),
-        "invoices_last": Max(latest(invoices, "id")),
+    latest = {
+        "contracts_changed": (Contract, "updated_at"),
+        "contracts_last": (Contract, "id"),
+        "invoices_changed": (Invoice, "updated_at"),
+        "invoices_last": (Invoice, "id"),
     }
     if clients:
-        fields |= {
-            "clients_changed": Max(latest(Client.objects.all(), "updated_at")),
-            "clients_last": Max(latest(Client.objects.all(), "id")),
-            "requests_changed": Max(latest(Request.objects.all(), "updated_at")),
-            "requests_last": Max(latest(Request.objects.all(), "id")),
-            "activities_last": Max(latest(Activity.objects.all(), "id")),
+        latest |= {
+            "clients_changed": (Client, "updated_at"),
+            "clients_last": (Client, "id"),
+            "requests_changed": (Request, "updated_at"),
+            "requests_last": (Request, "id"),
+            "activities_last": (Activity, "id"),
         }
-    row = Contract.objects.order_by().aggregate(**fields)
+    selects, params = [], []
+    for model, field in latest.values():
+        sql, values = model.objects.order_by(f"-{field}").values(field)[:1].query.sql_with_params()
+        selects.append(f"({sql})")
+        params.extend(values)
+    with connections[Contract.objects.all().db].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(selects)}", params)
+        row = dict(zip(latest, cursor.fetchone(), strict=True))
     stamps = {name: value.isoformat() if hasattr(value, "isoformat") else str(value) for name, value in row.items()}
     counters = cache.get_many([INVOICE_CHANGES_KEY, CONTRACTS_DELETED_KEY, CLIENT_INPUTS_DELETED_KEY])
     count = {
