@@ -473,6 +473,12 @@ class Activity(TimeStampedModel):
                 condition=Q(next_step_due__isnull=False, next_step_done_at__isnull=True),
                 name="activity_open_next_steps",
             ),
+            # A client page's open next steps: a client with thousands of activities has a handful open.
+            models.Index(
+                fields=["client", "next_step_due"],
+                condition=Q(next_step_due__isnull=False, next_step_done_at__isnull=True),
+                name="activity_client_next_steps",
+            ),
         ]
 
     def __str__(self) -> str:
