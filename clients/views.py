@@ -1,6 +1,7 @@
 """Pages for clients, contacts, partners, the timeline, requests and hand-overs."""
 
 import csv
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -99,7 +100,18 @@ def client_list(request: HttpRequest) -> HttpResponse:
     """Search, filter, sort and page through the clients the user may see."""
     filterset, clients = _filtered_clients(request)
     searched = filterset.is_valid() and bool(filterset.form.cleaned_data.get("q"))
-    page = SlimPaginator(clients, PAGE_SIZE, count_with_page=searched).get_page(request.GET.get("page"))
+    ordered_ids = None
+    if (
+        filterset.is_valid()
+        and not searched
+        and filterset.form.cleaned_data.get("sort") in selectors.COMPUTED_ORDERINGS
+    ):
+        user, filters = request.user, sorted((key, value) for key, value in request.GET.lists() if key != "page")
+        parts = (user.pk, user.role, user.team_id, repr(filters))
+        ordered_ids = partial(selectors.client_order_kept, clients, parts)
+    page = SlimPaginator(clients, PAGE_SIZE, count_with_page=searched, ordered_ids=ordered_ids).get_page(
+        request.GET.get("page")
+    )
     context = {
         "filter": filterset,
         "page": page,

@@ -6,9 +6,11 @@ runs twice, and the page's query computes every row's annotations over everythin
 (an index in the ordering's order finds 25 rows and stops), then fetches those rows, with everything the page
 shows, by id. With ``count_with_page`` (for a costly filter: a search) the same query counts the matches too
 (``COUNT(*) OVER ()``: every match is visited once, instead of once to count and again to find the page); else
-the rows are counted on their own, which an index answers for a plain list.
+the rows are counted on their own, which an index answers for a plain list. With ``ordered_ids`` (every id in
+the list's order, from a cache: a sort by a computed score) the count and the page's ids are read from it.
 """
 
+from collections.abc import Callable
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
@@ -19,14 +21,27 @@ class SlimPaginator(Paginator):
     """A Paginator over a QuerySet: three queries per page (the count, the ids, the rows); two with
     ``count_with_page``, and then one more for an empty list or a page past the end (the count)."""
 
-    def __init__(self, object_list: QuerySet, per_page: int, *, count_with_page: bool = False, **kwargs):
+    def __init__(
+        self,
+        object_list: QuerySet,
+        per_page: int,
+        *,
+        count_with_page: bool = False,
+        ordered_ids: Callable[[], list] | None = None,
+        **kwargs,
+    ):
         super().__init__(object_list, per_page, **kwargs)
         self.count_with_page = count_with_page
+        self.ordered_ids = ordered_ids
         self._ids: dict[int, list] = {}
 
     @cached_property
     def count(self) -> int:
-        return self.object_list.count()
+        return len(self._all_ids) if self.ordered_ids else self.object_list.count()
+
+    @cached_property
+    def _all_ids(self) -> list:
+        return self.ordered_ids()
 
     def get_page(self, number) -> Page:
         self._find(number)
@@ -50,6 +65,9 @@ class SlimPaginator(Paginator):
     def _page_ids(self, number: int) -> list:
         if number not in self._ids:
             bottom = (number - 1) * self.per_page
+            if self.ordered_ids:
+                self._ids[number] = self._all_ids[bottom : bottom + self.per_page]
+                return self._ids[number]
             lean = self.object_list.select_related(None).prefetch_related(None)
             if not self.count_with_page:
                 self._ids[number] = list(lean.values_list("pk", flat=True)[bottom : bottom + self.per_page])

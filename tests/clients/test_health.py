@@ -173,3 +173,29 @@ def test_the_home_pages_clients_at_risk_are_kept_until_an_input_changes(client, 
 
     ActivityFactory(client=idle, occurred_at=timezone.now())  # a sign of life: healthy again
     assert "Bình Minh" not in client.get("/").content.decode()
+
+
+def test_the_list_sorted_by_health_is_kept_until_an_input_changes(client):
+    """A sort by health scores every client the list holds: its order is kept in the cache (clients.views,
+    selectors.client_order_kept) and is the selector's own, and a new activity moves a client on the next visit."""
+    from django.core.cache import cache
+
+    from clients.selectors import client_list
+
+    cache.clear()
+    owner = UserFactory(role="account_manager")
+    idle = _idle(ClientFactory(owner=owner, name="Bình Minh"), 120)  # 45
+    _idle(ClientFactory(owner=owner, name="Sao Mai"), 70)  # 70
+    ActivityFactory(client=_idle(ClientFactory(owner=owner, name="Ổn Định"), 10), occurred_at=timezone.now())  # 100
+    client.force_login(owner)
+
+    def names(path: str) -> list[str]:
+        return [row.name for row in client.get(path).context["page"].object_list]
+
+    assert names("/clients/?sort=health") == ["Bình Minh", "Sao Mai", "Ổn Định"]
+    assert names("/clients/?sort=health") == [row.name for row in client_list(user=owner, ordering="health")]
+    assert names("/clients/?sort=-health&status=active") == ["Ổn Định", "Sao Mai", "Bình Minh"]
+
+    ActivityFactory(client=idle, occurred_at=timezone.now())  # a sign of life: healthy again
+
+    assert names("/clients/?sort=health") == ["Sao Mai", "Bình Minh", "Ổn Định"]
