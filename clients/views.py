@@ -101,11 +101,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
     filterset, clients = _filtered_clients(request)
     searched = filterset.is_valid() and bool(filterset.form.cleaned_data.get("q"))
     ordered_ids = None
-    if (
-        filterset.is_valid()
-        and not searched
-        and filterset.form.cleaned_data.get("sort") in selectors.COMPUTED_ORDERINGS
-    ):
+    if filterset.is_valid() and not searched:
         user, filters = request.user, sorted((key, value) for key, value in request.GET.lists() if key != "page")
         parts = (user.pk, user.role, user.team_id, repr(filters))
         ordered_ids = partial(selectors.client_order_kept, clients, parts)
