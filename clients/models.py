@@ -286,7 +286,12 @@ class Contact(TimeStampedModel):
                 violation_error_message=_("Enter a valid e-mail address."),
             ),
         ]
-        indexes = [models.Index(fields=["email"]), models.Index(fields=["full_name"], name="contact_full_name")]
+        indexes = [
+            models.Index(fields=["email"]),
+            models.Index(fields=["full_name"], name="contact_full_name"),
+            # The latest change of any contact, one index look-up (kpis.cache: a kept client search's revision).
+            models.Index(fields=["updated_at"], name="contact_updated_at"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name

@@ -99,15 +99,12 @@ def _filtered_clients(request: HttpRequest):
 def client_list(request: HttpRequest) -> HttpResponse:
     """Search, filter, sort and page through the clients the user may see."""
     filterset, clients = _filtered_clients(request)
-    searched = filterset.is_valid() and bool(filterset.form.cleaned_data.get("q"))
     ordered_ids = None
-    if filterset.is_valid() and not searched:
+    if filterset.is_valid():
         user, filters = request.user, sorted((key, value) for key, value in request.GET.lists() if key != "page")
         parts = (user.pk, user.role, user.team_id, repr(filters))
         ordered_ids = partial(selectors.client_order_kept, clients, parts)
-    page = SlimPaginator(clients, PAGE_SIZE, count_with_page=searched, ordered_ids=ordered_ids).get_page(
-        request.GET.get("page")
-    )
+    page = SlimPaginator(clients, PAGE_SIZE, ordered_ids=ordered_ids).get_page(request.GET.get("page"))
     context = {
         "filter": filterset,
         "page": page,

@@ -53,7 +53,7 @@ def _read(*, clients: bool) -> dict[str, str]:
     """The contracts' and invoices' revision, and with ``clients`` the clients' (``clients_revision``): one query
     of index look-ups whatever the size (a SELECT of one uncorrelated subquery per stamp: an empty table gives
     NULL for its own stamps only)."""
-    from clients.models import Activity, Client, Request
+    from clients.models import Activity, Client, Contact, Request
 
     latest = {
         "contracts_changed": (Contract, "updated_at"),
@@ -68,6 +68,8 @@ def _read(*, clients: bool) -> dict[str, str]:
             "requests_changed": (Request, "updated_at"),
             "requests_last": (Request, "id"),
             "activities_last": (Activity, "id"),
+            "contacts_changed": (Contact, "updated_at"),
+            "contacts_last": (Contact, "id"),
         }
     selects, params = [], []
     for model, field in latest.values():
@@ -106,6 +108,8 @@ def _read(*, clients: bool) -> dict[str, str]:
                         "requests_changed",
                         "requests_last",
                         "activities_last",
+                        "contacts_changed",
+                        "contacts_last",
                     )
                 ),
                 count[CLIENT_INPUTS_DELETED_KEY],
@@ -120,17 +124,19 @@ def contract_deleted(**kwargs) -> None:
 
 
 def client_input_deleted(**kwargs) -> None:
-    """``post_delete`` of a client or a request: once the deletion commits, every clients' revision is stale."""
+    """``post_delete`` of a client, a request or a contact: once the deletion commits, every clients' revision is
+    stale."""
     transaction.on_commit(partial(bump, CLIENT_INPUTS_DELETED_KEY))
 
 
 def clients_revision() -> str:
-    """Where the clients' own health inputs stand, in one query of index look-ups: the clients' latest change and
-    highest id (status, owner), the requests' latest change and highest id (an urgent request opened or closed:
-    every request service stamps ``updated_at``) and the highest activity id (a new activity is the only way one
-    changes the score); with a counter every deletion of a client or a request moves when it commits
-    (``client_input_deleted``; counting them instead cost 10–15 ms on every request at 20k clients). Inside
-    ``core.read_once.read_once()``, read once with ``revision`` (one query)."""
+    """Where the clients' own inputs stand, in one query of index look-ups: the clients' latest change and highest
+    id (status, owner), the requests' latest change and highest id (an urgent request opened or closed: every
+    request service stamps ``updated_at``), the highest activity id (a new activity is the only way one changes the
+    health score) and the contacts' latest change and highest id (what a client search matches); with a counter
+    every deletion of a client, a request or a contact moves when it commits (``client_input_deleted``; counting
+    them instead cost 10–15 ms on every request at 20k clients). Inside ``core.read_once.read_once()``, read once
+    with ``revision`` (one query)."""
     return (remembered("kpis:revisions", partial(_read, clients=True)) or _read(clients=True))["clients"]
 
 
@@ -138,7 +144,8 @@ def cached(name: str, parts: tuple, compute: Callable[[], T], *, revision_now: s
     """``compute()``, or what it gave for the same ``name`` and ``parts`` since the contracts and invoices last
     changed (``revision_now``: the revision the caller already read, else one more query)."""
     digest = hashlib.sha256(repr((name, parts)).encode()).hexdigest()
-    key = f"kpis:{digest}:{revision_now or revision()}"
+    stamp = hashlib.sha256((revision_now or revision()).encode()).hexdigest()[:32]  # keys stay under 250 characters
+    key = f"kpis:{digest}:{stamp}"
     value = cache.get(key)
     if value is None:
         value = compute()

@@ -1,5 +1,7 @@
 """/api/v1/clients: the account list and card, create, edit with optimistic locking, reassignment by a director."""
 
+from functools import partial
+
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -29,6 +31,9 @@ from core.history_api import history_answer, history_schema
 from core.money import Currency
 
 CLIENT_OWNER_ROLES = [Role.ACCOUNT_MANAGER, Role.SALES, Role.DIRECTOR]
+
+
+PAGING = ("page", "page_size")  # not part of what names a kept list
 
 
 class TagListField(serializers.ListField):
@@ -194,6 +199,13 @@ class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         user = self.request.user
         detailed = Client.objects.detailed_for(user).filter(pk=OuterRef("pk"))
         return selectors.client_list(user=user).annotate(is_detailed=Exists(detailed))
+
+    def kept_order(self, clients: QuerySet[Client]):
+        """The list's ids in order, from the cache while no client input changes (``selectors.client_order_kept``,
+        as the list page), named by who asks and the query's parameters."""
+        user = self.request.user
+        params = sorted((key, value) for key, value in self.request.query_params.lists() if key not in PAGING)
+        return partial(selectors.client_order_kept, clients, ("api", user.pk, user.role, user.team_id, repr(params)))
 
     def _answer(self, client: Client, code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=client.pk)).data, status=code)

@@ -147,14 +147,17 @@ def test_client_list_query_count_does_not_grow(client, am, django_assert_num_que
             record.tags.create(name=f"tag-{record.pk}")
 
     add(2)
-    # session, user, unread count, team (header); count, the page's ids, their rows with health, tags, visible
-    # details; the owner and team choices of the filter form. A search counts with the ids: one fewer.
-    for path, queries in (("/clients/?sort=-health", 11), ("/clients/?q=khach&sort=-health", 10)):
-        with django_assert_num_queries(queries):
+    # session, user, unread count, team (header); the revisions, the list's ids in order (kept in the cache: one
+    # query fewer on the next visit), the page's rows with health, tags, visible details; the owner and team
+    # choices of the filter form. A search alike.
+    for path in ("/clients/?sort=-health", "/clients/?q=khach&sort=-health"):
+        with django_assert_num_queries(11):
+            client.get(path)
+        with django_assert_num_queries(10):
             client.get(path)
     add(18)
-    for path, queries in (("/clients/?sort=-health", 11), ("/clients/?q=khach&sort=-health", 10)):
-        with django_assert_num_queries(queries):
+    for path in ("/clients/?sort=-health", "/clients/?q=khach&sort=-health"):
+        with django_assert_num_queries(11):
             response = client.get(path)
         assert len(response.context["page"].object_list) == 20
 
@@ -556,3 +559,33 @@ def test_a_team_mate_cannot_edit_a_request(client, am):
     client.force_login(UserFactory(role=Role.ACCOUNT_MANAGER, team=am.team))
 
     assert client.get(f"/requests/{item.pk}/edit/").status_code == 403
+
+
+def test_a_kept_search_follows_the_contacts(client, am, django_capture_on_commit_callbacks):
+    """A list's order is kept in the cache (selectors.client_order_kept), a search's too: a contact renamed, added
+    or deleted shows on the next visit, in the page and in the API."""
+    from django.core.cache import cache
+
+    from clients.services import contact_create, contact_delete, contact_update
+
+    cache.clear()
+    signed_in(client, am)
+    first = ClientFactory(owner=am, name="Công ty Ánh Dương")
+    contact = ContactFactory(client=first, full_name="Trần Minh Thư")
+    second = ClientFactory(owner=am, name="Công ty Bảo Ngọc")
+
+    def found() -> tuple[list[str], list[str]]:
+        page = [row.name for row in client.get("/clients/?q=minh thu").context["page"].object_list]
+        api = [row["name"] for row in client.get("/api/v1/clients?q=minh thu").json()["results"]]
+        return page, api
+
+    assert found() == (["Công ty Ánh Dương"], ["Công ty Ánh Dương"])
+    assert found() == (["Công ty Ánh Dương"], ["Công ty Ánh Dương"])  # from the cache
+
+    contact_update(contact=contact, actor=am, full_name="Trần Thu Hà")
+    assert found() == ([], [])
+    added = contact_create(client=second, actor=am, full_name="Lê Minh Thư")
+    assert found() == (["Công ty Bảo Ngọc"], ["Công ty Bảo Ngọc"])
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_delete(contact=added, actor=am)
+    assert found() == ([], [])
