@@ -43,13 +43,11 @@ class StandardPagination(PageNumberPagination):
 
 class SlimPagination(StandardPagination):
     """StandardPagination over rows costly to compute (core/pagination.py ``SlimPaginator``): the page's ids, then
-    its rows by id; a search (``?q=``) finds the count with the ids. A view with ``kept_order(queryset)`` hands
-    the list's ids in order (kept in a cache) instead."""
+    its rows by id. A view with ``kept_order(queryset)`` hands the list's ids in order (kept in a cache)."""
 
     def paginate_queryset(self, queryset, request, view=None):
-        searched = bool(request.query_params.get("q", "").strip())
         kept = view.kept_order(queryset) if hasattr(view, "kept_order") else None
-        self.django_paginator_class = partial(SlimPaginator, count_with_page=searched, ordered_ids=kept)
+        self.django_paginator_class = partial(SlimPaginator, ordered_ids=kept)
         return super().paginate_queryset(queryset, request, view)
 
 
