@@ -106,12 +106,13 @@ def notify(
     return notify_many([draft])[0]
 
 
-@transaction.atomic(savepoint=False)
 def notify_many(drafts: Iterable[NotificationDraft]) -> list[Notification]:
     """``notify`` for many recipients at once: each notification rendered in its own recipient's language, all
     inserted in one statement and their e-mail tasks queued in one more (core/outbox.py ``enqueue_many``), so a
     sweep's batch costs two INSERTs whatever its size. The same guarantees as ``notify``: e-mailed after the
-    commit, never for a rolled-back transaction, never to a service account. The notifications, in order.
+    commit, never for a rolled-back transaction, never to a service account. The notifications, in order. All are
+    rendered before anything is written: a text that cannot be rendered raises and leaves the caller's transaction
+    untouched.
     """
     notifications = []
     for draft in drafts:
@@ -126,10 +127,11 @@ def notify_many(drafts: Iterable[NotificationDraft]) -> list[Notification]:
                     send_email=draft.email and bool(draft.user.email) and not draft.user.is_service_account,
                 )
             )
-    Notification.objects.bulk_create(notifications)
     from accounts.tasks import send_notification_email_task
 
-    enqueue_many(send_notification_email_task, ((each.pk,) for each in notifications if each.send_email))
+    with transaction.atomic(savepoint=False):  # the notifications and their outbox rows commit together
+        Notification.objects.bulk_create(notifications)
+        enqueue_many(send_notification_email_task, ((each.pk,) for each in notifications if each.send_email))
     return notifications
 
 

@@ -264,3 +264,16 @@ def test_prune_deletes_only_notifications_read_long_ago():
 
     assert set(Notification.objects.values_list("pk", flat=True)) == {recent_read.pk, unread_old.pk}
     assert not Notification.objects.filter(pk=old_read.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notification_that_cannot_be_rendered_leaves_the_callers_transaction_usable():
+    user = UserFactory()
+    broken = services.NotificationDraft(user=user, title=gettext_lazy("Renewal: %(number)s"), params={"other": 1})
+
+    with transaction.atomic():
+        with pytest.raises(KeyError):
+            services.notify_many([services.NotificationDraft(user=user, title="Fine"), broken])
+        services.notify(user=user, title="Written after the error", email=False)
+
+    assert list(Notification.objects.values_list("title", flat=True)) == ["Written after the error"]
