@@ -47,13 +47,13 @@ def people_by_team(*, user: User) -> tuple[list[Team], list[User]]:
 
 
 def team_and_teammates(*, user: User) -> tuple[Team | None, list[User]]:
-    """The user's team (with its lead) and the other active people in it, in one query (two when nobody else is
-    in the team)."""
+    """The user's team (with its lead) and the other active people in it (not service accounts, as
+    ``people_by_team``), in one query (two when nobody else is in the team)."""
     if user.team_id is None:
         return None, []
     teammates = list(
         User.objects.visible_to(user)
-        .filter(team=user.team_id)
+        .filter(team=user.team_id, is_service_account=False)
         .exclude(pk=user.pk)
         .select_related("team__lead")
         .order_by("full_name")

@@ -93,7 +93,10 @@ def client_order_kept(clients: QuerySet[Client], parts: tuple) -> list[int]:
     list page then counts and pages them without a query: sorting 10k clients by health scores every one of them
     costs 20–25 ms, counting them 5 ms, a search that matches 8k of them through their contacts 30 ms (the clients'
     revision includes the contacts'). ``parts`` name the list (who asks, its search, filters and sort). One query
-    (the revisions) while kept."""
+    (the revisions) while kept. What the revisions cannot see shows within ``kpis.cache.TIMEOUT`` (2 minutes): an
+    owner renamed (the sort by owner), a tag renamed or an activity edited in the admin, a transaction committing
+    rows stamped before ones committed earlier; meanwhile a page may hold fewer rows than the count says, never a
+    client the user may not see (the rows are read through the user's own list)."""
     from kpis import cache as kpi_cache
 
     with read_once():
