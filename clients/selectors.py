@@ -23,7 +23,6 @@ from clients.models import (
 )
 from clients.text import fold
 from core.history import HistorySource
-from core.read_once import read_once
 
 CLIENT_ORDERINGS = {
     "name": ("name", "pk"),
@@ -99,13 +98,8 @@ def client_order_kept(clients: QuerySet[Client], parts: tuple) -> list[int]:
     client the user may not see (the rows are read through the user's own list)."""
     from kpis import cache as kpi_cache
 
-    with read_once():
-        revision_now = f"{kpi_cache.revision()}/{kpi_cache.clients_revision()}"
-    return kpi_cache.cached(
-        "client-order",
-        (*parts, timezone.localdate()),
-        lambda: list(clients.values_list("pk", flat=True)),
-        revision_now=revision_now,
+    return kpi_cache.cached_until_clients_change(
+        "client-order", parts, lambda: list(clients.values_list("pk", flat=True))
     )
 
 
@@ -288,12 +282,8 @@ def _least_healthy_kept(parts: tuple, clients: QuerySet[Client], *, limit: int) 
     changes, and for the day (a score also moves with time alone). Scoring every client costs 30–40 ms at 10k."""
     from kpis import cache as kpi_cache
 
-    revision_now = f"{kpi_cache.revision()}/{kpi_cache.clients_revision()}"
-    return kpi_cache.cached(
-        "home-at-risk",
-        (*parts, limit, timezone.localdate()),
-        lambda: least_healthy(clients, limit=limit),
-        revision_now=revision_now,
+    return kpi_cache.cached_until_clients_change(
+        "home-at-risk", (*parts, limit), lambda: least_healthy(clients, limit=limit)
     )
 
 

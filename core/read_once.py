@@ -18,6 +18,9 @@ _remembered: ContextVar[dict | None] = ContextVar("accord_read_once", default=No
 
 @contextmanager
 def read_once() -> Iterator[None]:
+    if _remembered.get() is not None:  # within an outer block: what it read stays remembered
+        yield
+        return
     token = _remembered.set({})
     try:
         yield

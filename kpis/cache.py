@@ -29,11 +29,12 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import connections, transaction
+from django.utils import timezone
 
 from contracts.billing.cache import CHANGES_KEY as INVOICE_CHANGES_KEY
 from contracts.models import Contract, Invoice
 from core.counters import bump
-from core.read_once import remembered
+from core.read_once import read_once, remembered
 
 TIMEOUT = 120  # seconds
 CONTRACTS_DELETED_KEY = "kpis:contract-deletions"
@@ -138,6 +139,17 @@ def clients_revision() -> str:
     them instead cost 10–15 ms on every request at 20k clients). Inside ``core.read_once.read_once()``, read once
     with ``revision`` (one query)."""
     return (remembered("kpis:revisions", partial(_read, clients=True)) or _read(clients=True))["clients"]
+
+
+def cached_until_clients_change(
+    name: str, parts: tuple, compute: Callable[[], T], *, revision_now: str | None = None
+) -> T:
+    """``cached`` until a contract, an invoice or a client's own input changes (``clients_revision``), and for the
+    day: a health score also moves with time alone. Both revisions in one query (``revision_now``: the contracts'
+    and invoices' revision if the caller read it already)."""
+    with read_once():
+        both = f"{revision_now or revision()}/{clients_revision()}"
+    return cached(name, (*parts, timezone.localdate()), compute, revision_now=both)
 
 
 def cached(name: str, parts: tuple, compute: Callable[[], T], *, revision_now: str | None = None) -> T:

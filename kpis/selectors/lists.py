@@ -51,9 +51,10 @@ def at_risk_clients(
     # Every active client's score is computed to find the ten lowest: cached while none of its inputs changes
     # (``kpis.cache``). The score also moves with time alone (days without activity, a notice deadline or a due
     # date coming closer): the day is part of the key, and ``kpis.cache.TIMEOUT`` bounds the rest.
-    parts = (user.pk, user.role, user.team_id, getattr(owner, "pk", None), limit, timezone.localdate())
-    revision_now = f"{revision_now or kpi_cache.revision()}/{kpi_cache.clients_revision()}"
-    return kpi_cache.cached("at-risk", parts, lambda: least_healthy(clients, limit=limit), revision_now=revision_now)
+    parts = (user.pk, user.role, user.team_id, getattr(owner, "pk", None), limit)
+    return kpi_cache.cached_until_clients_change(
+        "at-risk", parts, lambda: least_healthy(clients, limit=limit), revision_now=revision_now
+    )
 
 
 def sla_breaches(*, user: User, limit: int = LIST_LIMIT, now=None) -> tuple[list, int]:
